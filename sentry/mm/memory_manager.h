@@ -1,0 +1,122 @@
+// MemoryManager: one application address space (Linux's mm_struct). Keeps
+// the VMAs (address ranges with protections, backing and names), mirrors
+// them into a platform::AddressSpace as MemoryFile ranges, serves faults,
+// and copies bytes between app memory and the sentry (CopyIn/CopyOut go
+// through the sentry's own mapping of the MemoryFile, never
+// process_vm_readv).
+//
+// Backing: anonymous private and shared memory is one MemoryFile range per
+// VMA, mapped into the AddressSpace eagerly (the host zero-fills on first
+// touch). Private file mappings are populated on demand: a fault (or a
+// CopyIn) reads the file bytes of the surrounding chunk into MemoryFile
+// pages, then maps the chunk. fork copies the populated pages of private
+// VMAs (holes stay holes) and shares the ranges of MAP_SHARED ones.
+// Shared with CLONE_VM; thread-safe (one mutex, see mm.cc).
+//
+//   auto mm = std::make_shared<MemoryManager>(mf, platform);
+//   ErrnoOr<uint64_t> a = mm->Mmap({.len = 4096, .prot = PROT_READ|PROT_WRITE,
+//                                   .flags = MAP_PRIVATE|MAP_ANONYMOUS});
+//   mm->CopyOut(*a, "hi", 2);
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "base/errno.h"
+#include "platform/platform.h"
+#include "sentry/mm/mappable_file.h"
+#include "sentry/mm/memory_file.h"
+
+namespace palisade {
+
+struct MmapOptions {
+  uint64_t addr = 0;  // hint, or exact with MAP_FIXED / MAP_FIXED_NOREPLACE
+  uint64_t len = 0;
+  int prot = 0;       // PROT_*
+  int flags = 0;      // MAP_* (MAP_PRIVATE/MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN...)
+  std::shared_ptr<MappableFile> file;  // null for anonymous
+  int64_t offset = 0;                  // file offset, page aligned
+  std::string name;                    // "[stack]", "[heap]" ... for /proc/pid/maps
+};
+
+enum class FaultResult {
+  kHandled,     // mapped now; resume the app
+  kBadAddress,  // no VMA: SIGSEGV with SEGV_MAPERR
+  kAccessError, // VMA forbids the access: SIGSEGV with SEGV_ACCERR
+  kBusError,    // beyond the end of a file mapping: SIGBUS
+};
+
+class MemoryManager {
+ public:
+  MemoryManager(MemoryFile& mf, platform::Platform& platform);
+  ~MemoryManager();  // frees MemoryFile ranges no other mm shares
+
+  platform::AddressSpace& address_space() { return *as_; }
+
+  // mmap(2) semantics, errno as Linux: EINVAL for bad len/alignment/flags,
+  // ENOMEM when no room, EEXIST for MAP_FIXED_NOREPLACE overlap.
+  ErrnoOr<uint64_t> Mmap(const MmapOptions& opts);
+  Errno Munmap(uint64_t addr, uint64_t len);
+  Errno Mprotect(uint64_t addr, uint64_t len, int prot);
+  // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED.
+  ErrnoOr<uint64_t> Mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+                           uint64_t new_addr);
+  // brk(2): returns the new (or unchanged, on failure) break.
+  uint64_t Brk(uint64_t addr);
+  // Sets the heap start (after exec loads the ELF). Randomization is the caller's.
+  void SetBrkBase(uint64_t addr);
+  Errno Madvise(uint64_t addr, uint64_t len, int advice);  // DONTNEED zeroes private anon
+  Errno Msync(uint64_t addr, uint64_t len, int flags);
+  Errno Mincore(uint64_t addr, uint64_t len, std::span<uint8_t> vec);
+
+  FaultResult HandleFault(uint64_t addr);
+
+  // Copy to/from app memory, honouring VMA protections (EFAULT if any byte
+  // is unmapped or lacks PROT_READ / PROT_WRITE). Force variants ignore
+  // protections (loader, ptrace-like writes) but not unmapped holes.
+  Errno CopyIn(uint64_t addr, void* dst, size_t len);
+  Errno CopyOut(uint64_t addr, const void* src, size_t len);
+  Errno CopyOutForce(uint64_t addr, const void* src, size_t len);
+  Errno ZeroOut(uint64_t addr, size_t len);
+  // Reads a NUL-terminated string of at most max bytes (ENAMETOOLONG past it).
+  ErrnoOr<std::string> CopyInString(uint64_t addr, size_t max);
+
+  // fork(): a new MemoryManager with copies of private memory.
+  ErrnoOr<std::shared_ptr<MemoryManager>> Fork();
+
+  // /proc/<pid>/maps text and sizes for /proc status/statm.
+  std::string ProcMaps();
+  uint64_t VirtualSize();
+  uint64_t ResidentSize();
+
+  // Process layout, recorded by the loader for /proc and prctl.
+  struct Layout {
+    uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0;
+    uint64_t start_stack = 0, arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    uint64_t brk_start = 0;
+  };
+  Layout layout();
+  void set_layout(const Layout& l);
+  void set_auxv(std::string auxv);  // raw bytes, for /proc/pid/auxv
+  std::string auxv();
+  // The executable, for /proc/<pid>/exe and the maps line of the binary.
+  void set_exe_path(std::string p);
+  std::string exe_path();
+
+  // Top-down allocation starts below this address (the loader sets it
+  // under the stack).
+  void set_mmap_base(uint64_t a);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<platform::AddressSpace> as_;
+};
+
+}  // namespace palisade
