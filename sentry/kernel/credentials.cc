@@ -8,7 +8,7 @@
 namespace palisade {
 
 bool Credentials::InGroup(gid_t g) const {
-  return g == fsgid || std::find(groups.begin(), groups.end(), g) != groups.end();
+  return static_cast<gid_t>(g) == fsgid || std::find(groups.begin(), groups.end(), g) != groups.end();
 }
 
 bool Credentials::CanAccess(uint32_t mode, uid_t uid, gid_t gid, int may) const {
@@ -20,7 +20,7 @@ bool Credentials::CanAccess(uint32_t mode, uid_t uid, gid_t gid, int may) const 
   } else {
     bits = mode & 7;
   }
-  if ((bits & may) == may) return true;
+  if ((bits & static_cast<uint32_t>(may)) == static_cast<uint32_t>(may)) return true;
   if (HasCap(CAP_DAC_OVERRIDE)) {
     // Root may read/write anything; execute needs some x bit (or a dir).
     if (!(may & 1)) return true;

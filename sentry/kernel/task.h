@@ -84,6 +84,9 @@ class Task : public std::enable_shared_from_this<Task> {
   void set_saved_mask(SigSet m);
 
   // --- kernel internals below; handlers outside sentry/kernel avoid them.
+  void set_mm(std::shared_ptr<MemoryManager> mm) { mm_ = std::move(mm); }
+  void set_fds(std::shared_ptr<FdTable> f) { fds_ = std::move(f); }
+  void set_fs(std::shared_ptr<FsContext> f) { fs_ = std::move(f); }
   struct Internals;
   Internals& internals() { return *in_; }
 

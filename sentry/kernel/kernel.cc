@@ -1,0 +1,124 @@
+#include "sentry/kernel/kernel.h"
+
+#include <sys/syscall.h>
+
+#include "spdlog/spdlog.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/task_internals.h"
+#include "sentry/kernel/task_run.h"
+#include "sentry/kernel/thread_group.h"
+
+namespace palisade {
+
+Kernel::Kernel(std::unique_ptr<MemoryFile> mf, std::unique_ptr<platform::Platform> p, KernelOptions opts)
+    : mf_(std::move(mf)),
+      platform_(std::move(p)),
+      opts_(std::move(opts)),
+      boot_mono_ns_(MonotonicNowNs()),
+      hostname_(opts_.hostname),
+      unimpl_reported_(1024, false) {}
+
+Kernel::~Kernel() = default;
+
+std::string Kernel::hostname() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return hostname_;
+}
+
+void Kernel::set_hostname(std::string h) {
+  std::lock_guard<std::mutex> l(mu_);
+  hostname_ = std::move(h);
+}
+
+int Kernel::AllocatePidLocked() {
+  // PIDs are never reused while the sandbox lives, up to pid_max.
+  for (;;) {
+    int pid = next_pid_++;
+    if (next_pid_ > 4194304) next_pid_ = 300;
+    if (!tasks_.count(pid)) return pid;
+  }
+}
+
+void Kernel::RegisterTaskLocked(const std::shared_ptr<Task>& t) { tasks_[t->tid()] = t; }
+void Kernel::UnregisterTaskLocked(int tid) { tasks_.erase(tid); }
+
+std::shared_ptr<Task> Kernel::TaskByTidLocked(int tid) const {
+  auto it = tasks_.find(tid);
+  return it == tasks_.end() ? nullptr : it->second.lock();
+}
+
+std::shared_ptr<Task> Kernel::TaskByTid(int tid) {
+  std::lock_guard<std::mutex> l(mu_);
+  return TaskByTidLocked(tid);
+}
+
+std::vector<std::shared_ptr<ThreadGroup>> Kernel::ThreadGroupsLocked() const {
+  // Walk the process tree from init so zombies are included.
+  std::vector<std::shared_ptr<ThreadGroup>> out;
+  if (!init_) return out;
+  std::vector<std::shared_ptr<ThreadGroup>> stack{init_};
+  while (!stack.empty()) {
+    auto tg = stack.back();
+    stack.pop_back();
+    out.push_back(tg);
+    for (auto& c : tg->children) stack.push_back(c);
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->pid() < b->pid(); });
+  return out;
+}
+
+std::vector<std::shared_ptr<ThreadGroup>> Kernel::ThreadGroups() {
+  std::lock_guard<std::mutex> l(mu_);
+  return ThreadGroupsLocked();
+}
+
+std::shared_ptr<ThreadGroup> Kernel::ThreadGroupByPid(int pid) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& tg : ThreadGroupsLocked()) {
+    if (tg->pid() == pid) return tg;
+  }
+  return nullptr;
+}
+
+void Kernel::StartTask(std::shared_ptr<Task> t) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    running_threads_++;
+  }
+  std::thread([this, t = std::move(t)]() mutable {
+    RunTask(t);
+    t.reset();
+    std::lock_guard<std::mutex> l(mu_);
+    if (--running_threads_ == 0) all_exited_.notify_all();
+  }).detach();
+}
+
+int Kernel::WaitUntilSandboxExit() {
+  std::unique_lock<std::mutex> l(mu_);
+  all_exited_.wait(l, [this] { return running_threads_ == 0; });
+  return init_status_;
+}
+
+void Kernel::OnInitExitLocked(int wait_status) {
+  if (init_exited_) return;
+  init_exited_ = true;
+  init_status_ = wait_status;
+  // As when a PID namespace's init dies: every other process gets SIGKILL.
+  for (auto& [tid, wt] : tasks_) {
+    if (auto t = wt.lock()) {
+      t->internals().killed = true;
+      TaskOps::Interrupt(*t);
+    }
+  }
+}
+
+void Kernel::ReportUnimplemented(int nr, const char* name) {
+  std::lock_guard<std::mutex> l(unimpl_mu_);
+  if (nr >= 0 && nr < static_cast<int>(unimpl_reported_.size())) {
+    if (unimpl_reported_[nr]) return;
+    unimpl_reported_[nr] = true;
+  }
+  spdlog::warn("unimplemented syscall {} ({}): returning ENOSYS", name ? name : "?", nr);
+}
+
+}  // namespace palisade

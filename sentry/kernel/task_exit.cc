@@ -1,0 +1,167 @@
+// Task exit, thread-group exit, reparenting and reaping.
+#include "sentry/kernel/task_exit.h"
+
+#include <linux/futex.h>
+#include <sys/wait.h>
+
+#include "spdlog/spdlog.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internals.h"
+#include "sentry/kernel/thread_group.h"
+
+namespace palisade {
+namespace {
+
+// Does the parent want no zombies (SIGCHLD ignored or SA_NOCLDWAIT)?
+bool ParentAutoReapsLocked(ThreadGroup& parent) {
+  const auto& act = parent.handlers->actions[SIGCHLD];
+  return act.handler == reinterpret_cast<uint64_t>(SIG_IGN) || (act.flags & SA_NOCLDWAIT);
+}
+
+void RemoveChildLocked(ThreadGroup& parent, ThreadGroup& child) {
+  auto& c = parent.children;
+  c.erase(std::remove_if(c.begin(), c.end(), [&](auto& p) { return p.get() == &child; }), c.end());
+}
+
+// The last thread of tg is gone: become a zombie, tell the parent, hand
+// the children to init.
+void ThreadGroupExitedLocked(Kernel& k, ThreadGroup& tg) {
+  tg.zombie = true;
+  if (tg.itimer_real_id) k.timers().Cancel(tg.itimer_real_id);
+  auto init = k.init();
+  bool is_init = init.get() == &tg;
+  for (auto& child : tg.children) {
+    child->parent = init;
+    if (!is_init && init) {
+      init->children.push_back(child);
+      if (child->zombie) init->child_events.Notify(kEventAll);
+    }
+  }
+  if (!is_init) tg.children.clear();
+  if (is_init) {
+    k.OnInitExitLocked(tg.group_exit_status);
+    return;
+  }
+  auto parent = tg.parent.lock();
+  if (!parent) return;
+  int status = tg.group_exit_status;
+  if (tg.exit_signal > 0) {
+    siginfo_t info{};
+    info.si_signo = tg.exit_signal;
+    info.si_pid = tg.pid();
+    if (WIFEXITED(status)) {
+      info.si_code = CLD_EXITED;
+      info.si_status = WEXITSTATUS(status);
+    } else {
+      info.si_code = WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+      info.si_status = WTERMSIG(status);
+    }
+    TaskOps::SendToGroupLocked(*parent, info);
+  }
+  if (ParentAutoReapsLocked(*parent)) {
+    RemoveChildLocked(*parent, tg);
+  }
+  parent->child_events.Notify(kEventAll);
+}
+
+}  // namespace
+
+void ExitTask(Task& t, int wait_status, bool group) {
+  auto& in = t.internals();
+  Kernel& k = t.kernel();
+  {
+    std::lock_guard<std::mutex> l(k.mu());
+    if (in.exited) return;
+    if (group) TaskOps::GroupExitLocked(t.thread_group(), wait_status);
+  }
+  // CLONE_CHILD_CLEARTID: pthread_join waits on this futex.
+  if (in.clear_child_tid) {
+    uint32_t zero = 0;
+    if (t.mm().CopyOut(in.clear_child_tid, &zero, sizeof(zero)).ok()) {
+      k.futexes().Wake(FutexKey{&t.mm(), in.clear_child_tid}, 1, FUTEX_BITSET_MATCH_ANY);
+    }
+    in.clear_child_tid = 0;
+  }
+  if (in.vfork) {
+    in.vfork->done = true;
+    if (auto p = in.vfork->parent.lock()) p->waiter().Notify();
+    in.vfork.reset();
+  }
+  std::lock_guard<std::mutex> l(k.mu());
+  in.exited = true;
+  in.killed = true;
+  ThreadGroup& tg = t.thread_group();
+  auto& tasks = tg.tasks;
+  tasks.erase(std::remove_if(tasks.begin(), tasks.end(), [&](auto& p) { return p.get() == &t; }), tasks.end());
+  k.UnregisterTaskLocked(t.tid());
+  if (!tg.group_exiting && tasks.empty()) {
+    tg.group_exiting = true;
+    tg.group_exit_status = wait_status;
+  }
+  if (tasks.empty()) ThreadGroupExitedLocked(k, tg);
+  // Other threads blocked in de_thread (execve) poll for this.
+  for (auto& other : tasks) other->waiter().Notify();
+}
+
+namespace {
+
+bool MatchesLocked(Task& t, ThreadGroup& child, int idtype, int id) {
+  switch (idtype) {
+    case P_ALL: return true;
+    case P_PID: return child.pid() == id;
+    case P_PGID: return child.pgid == (id == 0 ? t.thread_group().pgid : id);
+    default: return false;
+  }
+}
+
+}  // namespace
+
+ErrnoOr<WaitResult> WaitForChild(Task& t, int idtype, int id, int options) {
+  Kernel& k = t.kernel();
+  ThreadGroup& self = t.thread_group();
+  Waiter& w = t.waiter();
+  w.Clear();
+  self.child_events.Register(&w, kEventAll);
+  ErrnoOr<WaitResult> result = Errno(ECHILD);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(k.mu());
+      bool any = false;
+      std::shared_ptr<ThreadGroup> found;
+      for (auto& c : self.children) {
+        if (!MatchesLocked(t, *c, idtype, id)) continue;
+        any = true;
+        if (c->zombie) {
+          found = c;
+          break;
+        }
+      }
+      if (!any) {
+        result = Errno(ECHILD);
+        break;
+      }
+      if (found) {
+        WaitResult wr;
+        wr.pid = found->pid();
+        wr.status = found->group_exit_status;
+        if (!(options & WNOWAIT)) RemoveChildLocked(self, *found);
+        result = wr;
+        break;
+      }
+      if (options & WNOHANG) {
+        result = WaitResult{};
+        break;
+      }
+    }
+    Errno e = t.Block();
+    if (!e.ok()) {
+      result = Errno(kERESTARTSYS);
+      break;
+    }
+    w.Clear();
+  }
+  self.child_events.Unregister(&w);
+  return result;
+}
+
+}  // namespace palisade

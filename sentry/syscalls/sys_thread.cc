@@ -1,0 +1,240 @@
+// Per-thread and scheduling syscalls: TLS, tid address, robust lists,
+// prctl, affinity, priorities, rlimits and resource usage.
+#include <asm/prctl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/times.h>
+
+#include <cstring>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internals.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/syscalls/handlers.h"
+
+namespace palisade::sys {
+
+SyscallResult SetTidAddress(Task& t, const SyscallArgs& a) {
+  t.internals().clear_child_tid = a[0].Ptr();
+  return int64_t(t.tid());
+}
+
+SyscallResult SetRobustList(Task& t, const SyscallArgs& a) {
+  if (a[1].Size() != 24) return Errno(EINVAL);  // sizeof(struct robust_list_head)
+  t.internals().robust_list = a[0].Ptr();
+  return int64_t(0);
+}
+
+SyscallResult GetRobustList(Task& t, const SyscallArgs& a) {
+  int tid = a[0].Int();
+  std::shared_ptr<Task> target = tid == 0 ? t.shared_from_this() : t.kernel().TaskByTid(tid);
+  if (!target) return Errno(ESRCH);
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), uint64_t(target->internals().robust_list)));
+  PAL_TRY_ERRNO(t.CopyOutObj(a[2].Ptr(), uint64_t(24)));
+  return int64_t(0);
+}
+
+// glibc registers rseq when available and works without it.
+SyscallResult Rseq(Task&, const SyscallArgs&) { return Errno(ENOSYS); }
+
+SyscallResult ArchPrctl(Task& t, const SyscallArgs& a) {
+  auto& r = t.regs();
+  switch (a[0].Int()) {
+    case ARCH_SET_FS:
+      if (a[1].Ptr() >= t.kernel().platform().MaxUserAddress()) return Errno(EPERM);
+      r.fs_base = a[1].Ptr();
+      return int64_t(0);
+    case ARCH_GET_FS:
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), uint64_t(r.fs_base)));
+      return int64_t(0);
+    case ARCH_SET_GS:
+      if (a[1].Ptr() >= t.kernel().platform().MaxUserAddress()) return Errno(EPERM);
+      r.gs_base = a[1].Ptr();
+      return int64_t(0);
+    case ARCH_GET_GS:
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), uint64_t(r.gs_base)));
+      return int64_t(0);
+    default:
+      return Errno(EINVAL);
+  }
+}
+
+SyscallResult Prctl(Task& t, const SyscallArgs& a) {
+  int option = a[0].Int();
+  switch (option) {
+    case PR_SET_NAME: {
+      // Copies up to 16 bytes; the name is truncated to 15 characters.
+      char buf[16] = {};
+      PAL_TRY_ERRNO(t.CopyIn(a[1].Ptr(), buf, sizeof(buf)));
+      t.set_comm(std::string(buf, strnlen(buf, 15)));
+      return int64_t(0);
+    }
+    case PR_GET_NAME: {
+      char buf[16] = {};
+      std::string c = t.comm();
+      memcpy(buf, c.data(), std::min<size_t>(c.size(), 15));
+      PAL_TRY_ERRNO(t.CopyOut(a[1].Ptr(), buf, sizeof(buf)));
+      return int64_t(0);
+    }
+    case PR_SET_PDEATHSIG: {
+      int sig = a[1].Int();
+      if (sig < 0 || sig > kNumSignals) return Errno(EINVAL);
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      t.thread_group().pdeath_signal = sig;
+      return int64_t(0);
+    }
+    case PR_GET_PDEATHSIG: {
+      int sig;
+      {
+        std::lock_guard<std::mutex> l(t.kernel().mu());
+        sig = t.thread_group().pdeath_signal;
+      }
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(sig)));
+      return int64_t(0);
+    }
+    case PR_GET_DUMPABLE: {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      return int64_t(t.thread_group().dumpable ? 1 : 0);
+    }
+    case PR_SET_DUMPABLE: {
+      if (a[1].raw > 1) return Errno(EINVAL);
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      t.thread_group().dumpable = a[1].raw == 1;
+      return int64_t(0);
+    }
+    case PR_SET_NO_NEW_PRIVS: {
+      if (a[1].raw != 1 || a[2].raw || a[3].raw || a[4].raw) return Errno(EINVAL);
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      t.thread_group().no_new_privs = true;
+      return int64_t(0);
+    }
+    case PR_GET_NO_NEW_PRIVS: {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      return int64_t(t.thread_group().no_new_privs ? 1 : 0);
+    }
+    case PR_SET_CHILD_SUBREAPER:
+    case PR_SET_TIMERSLACK:
+      return int64_t(0);  // accepted; orphans always go to init here
+    case PR_GET_CHILD_SUBREAPER:
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(0)));
+      return int64_t(0);
+    case PR_CAPBSET_READ:
+      if (a[1].raw > CAP_LAST_CAP) return Errno(EINVAL);
+      return int64_t(t.creds().HasCap(a[1].Int()) ? 1 : 0);
+    case PR_GET_SECUREBITS:
+    case PR_GET_KEEPCAPS:
+      return int64_t(0);
+    default:
+      return Errno(EINVAL);
+  }
+}
+
+SyscallResult SchedYield(Task&, const SyscallArgs&) {
+  sched_yield();
+  return int64_t(0);
+}
+
+SyscallResult SchedGetaffinity(Task& t, const SyscallArgs& a) {
+  // The sandbox sees the host's online CPUs (sched_getaffinity of the sentry).
+  size_t len = a[1].Size();
+  if (len < sizeof(uint64_t) || (len % sizeof(uint64_t))) return Errno(EINVAL);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof(set), &set);
+  size_t n = std::min(len, sizeof(set));
+  PAL_TRY_ERRNO(t.CopyOut(a[2].Ptr(), &set, n));
+  return int64_t(n);
+}
+
+SyscallResult SchedSetaffinity(Task& t, const SyscallArgs& a) {
+  if (a[0].Int() < 0) return Errno(ESRCH);
+  return int64_t(0);  // accepted, no effect (documented as partial)
+}
+
+SyscallResult Getpriority(Task& t, const SyscallArgs& a) {
+  if (a[0].Int() < PRIO_PROCESS || a[0].Int() > PRIO_USER) return Errno(EINVAL);
+  return int64_t(20);  // nice 0, in the kernel's 40-nice encoding
+}
+
+SyscallResult Setpriority(Task& t, const SyscallArgs& a) {
+  if (a[0].Int() < PRIO_PROCESS || a[0].Int() > PRIO_USER) return Errno(EINVAL);
+  return int64_t(0);
+}
+
+SyscallResult SchedGetparam(Task& t, const SyscallArgs& a) {
+  if (a[0].Int() < 0 || !a[1].Ptr()) return Errno(EINVAL);
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(0)));
+  return int64_t(0);
+}
+
+SyscallResult SchedGetscheduler(Task& t, const SyscallArgs& a) {
+  if (a[0].Int() < 0) return Errno(EINVAL);
+  return int64_t(SCHED_OTHER);
+}
+
+SyscallResult Getrusage(Task& t, const SyscallArgs& a) {
+  int who = a[0].Int();
+  if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return Errno(EINVAL);
+  struct rusage ru {};
+  int64_t ns = MonotonicNowNs() - t.internals().start_mono_ns;
+  if (who != RUSAGE_CHILDREN) {
+    ru.ru_utime.tv_sec = ns / 1000000000;
+    ru.ru_utime.tv_usec = (ns % 1000000000) / 1000;
+    ru.ru_maxrss = static_cast<long>(t.mm().ResidentSize() / 1024);
+  }
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ru));
+  return int64_t(0);
+}
+
+SyscallResult Times(Task& t, const SyscallArgs& a) {
+  int64_t ticks = (MonotonicNowNs() - t.kernel().boot_time_mono_ns()) / 10000000;  // 100 Hz
+  if (a[0].Ptr()) {
+    struct tms tm {};
+    tm.tms_utime = (MonotonicNowNs() - t.thread_group().start_mono_ns) / 10000000;
+    PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), tm));
+  }
+  return ticks;
+}
+
+static SyscallResult DoPrlimit(Task& t, int pid, int resource, uint64_t new_addr, uint64_t old_addr) {
+  if (resource < 0 || resource >= RLIM_NLIMITS) return Errno(EINVAL);
+  std::shared_ptr<ThreadGroup> tg = t.thread_group_ref();
+  if (pid != 0 && pid != t.tgid()) {
+    auto target = t.kernel().TaskByTid(pid);
+    if (!target) return Errno(ESRCH);
+    tg = target->thread_group_ref();
+  }
+  struct rlimit nl {};
+  if (new_addr) {
+    PAL_TRY_ERRNO(t.CopyInObj(new_addr, nl));
+    if (nl.rlim_cur > nl.rlim_max) return Errno(EINVAL);
+  }
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  struct rlimit& cur = tg->rlimits[resource];
+  struct rlimit old = cur;
+  if (new_addr) {
+    if (nl.rlim_max > cur.rlim_max && !t.creds().HasCap(CAP_SYS_RESOURCE)) return Errno(EPERM);
+    if (resource == RLIMIT_NOFILE && nl.rlim_max > 1024 * 1024) return Errno(EPERM);
+    cur = nl;
+  }
+  if (old_addr) PAL_TRY_ERRNO(t.CopyOutObj(old_addr, old));
+  return int64_t(0);
+}
+
+SyscallResult Prlimit64(Task& t, const SyscallArgs& a) {
+  return DoPrlimit(t, a[0].Int(), a[1].Int(), a[2].Ptr(), a[3].Ptr());
+}
+SyscallResult Getrlimit(Task& t, const SyscallArgs& a) { return DoPrlimit(t, 0, a[0].Int(), 0, a[1].Ptr()); }
+SyscallResult Setrlimit(Task& t, const SyscallArgs& a) { return DoPrlimit(t, 0, a[0].Int(), a[1].Ptr(), 0); }
+
+SyscallResult Getcpu(Task& t, const SyscallArgs& a) {
+  unsigned cpu = 0, node = 0;
+  getcpu(&cpu, &node);
+  if (a[0].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), uint32_t(cpu)));
+  if (a[1].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), uint32_t(node)));
+  return int64_t(0);
+}
+
+}  // namespace palisade::sys

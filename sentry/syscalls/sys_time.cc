@@ -1,0 +1,202 @@
+// Clocks, sleeps and interval timers. The sandbox's clocks are the host's
+// (CLOCK_MONOTONIC/REALTIME/BOOTTIME pass through); CPU-time clocks report
+// the sentry thread's host CPU time as an approximation.
+#include <sys/time.h>
+#include <time.h>
+
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_internals.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/syscalls/handlers.h"
+
+namespace palisade::sys {
+namespace {
+
+constexpr int64_t kNs = 1000000000;
+
+bool ValidTimespec(const struct timespec& ts) { return ts.tv_sec >= 0 && ts.tv_nsec >= 0 && ts.tv_nsec < kNs; }
+
+ErrnoOr<clockid_t> HostClock(int id) {
+  switch (id) {
+    case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
+    case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
+    case CLOCK_REALTIME_ALARM: case CLOCK_BOOTTIME_ALARM: case CLOCK_TAI:
+      return static_cast<clockid_t>(id);
+    case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
+      return static_cast<clockid_t>(CLOCK_THREAD_CPUTIME_ID);
+    default:
+      // Dynamic CPU clocks of other processes (negative ids) are not served.
+      return Errno(EINVAL);
+  }
+}
+
+// Sleeps until deadline (CLOCK_MONOTONIC ns). On a signal, writes the
+// remaining time to rem (if non-zero) and returns EINTR.
+SyscallResult SleepUntil(Task& t, int64_t deadline, uint64_t rem_addr) {
+  t.waiter().Clear();
+  for (;;) {
+    Errno e = t.Block(deadline);
+    if (e == Errno(ETIMEDOUT)) return int64_t(0);
+    if (e == Errno(EINTR)) {
+      if (rem_addr) {
+        int64_t left = std::max<int64_t>(0, deadline - MonotonicNowNs());
+        struct timespec rem = {left / kNs, left % kNs};
+        PAL_TRY_ERRNO(t.CopyOutObj(rem_addr, rem));
+      }
+      return Errno(EINTR);
+    }
+    t.waiter().Clear();
+  }
+}
+
+}  // namespace
+
+SyscallResult ClockGettime(Task& t, const SyscallArgs& a) {
+  PAL_TRY(clockid_t c, HostClock(a[0].Int()));
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ts));
+  return int64_t(0);
+}
+
+SyscallResult ClockGetres(Task& t, const SyscallArgs& a) {
+  PAL_TRY(clockid_t c, HostClock(a[0].Int()));
+  struct timespec ts;
+  clock_getres(c, &ts);
+  if (a[1].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ts));
+  return int64_t(0);
+}
+
+SyscallResult Gettimeofday(Task& t, const SyscallArgs& a) {
+  struct timeval tv;
+  gettimeofday(&tv, nullptr);
+  if (a[0].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), tv));
+  if (a[1].Ptr()) {
+    struct timezone tz {};
+    PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), tz));
+  }
+  return int64_t(0);
+}
+
+SyscallResult Time(Task& t, const SyscallArgs& a) {
+  int64_t now = ::time(nullptr);
+  if (a[0].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), now));
+  return now;
+}
+
+SyscallResult Nanosleep(Task& t, const SyscallArgs& a) {
+  struct timespec ts;
+  PAL_TRY_ERRNO(t.CopyInObj(a[0].Ptr(), ts));
+  if (!ValidTimespec(ts)) return Errno(EINVAL);
+  return SleepUntil(t, MonotonicNowNs() + ts.tv_sec * kNs + ts.tv_nsec, a[1].Ptr());
+}
+
+SyscallResult ClockNanosleep(Task& t, const SyscallArgs& a) {
+  int clock = a[0].Int();
+  int flags = a[1].Int();
+  if (clock == CLOCK_THREAD_CPUTIME_ID) return Errno(EINVAL);
+  PAL_TRY(clockid_t c, HostClock(clock));
+  struct timespec ts;
+  PAL_TRY_ERRNO(t.CopyInObj(a[2].Ptr(), ts));
+  if (!ValidTimespec(ts)) return Errno(EINVAL);
+  int64_t ns = ts.tv_sec * kNs + ts.tv_nsec;
+  int64_t deadline;
+  if (flags & TIMER_ABSTIME) {
+    struct timespec now;
+    clock_gettime(c, &now);
+    deadline = MonotonicNowNs() + (ns - (now.tv_sec * kNs + now.tv_nsec));
+    // Absolute sleeps don't report the remaining time.
+    SyscallResult r = SleepUntil(t, deadline, 0);
+    return r.error() == Errno(EINTR) ? SyscallResult(Errno(kERESTARTNOHAND)) : r;
+  }
+  deadline = MonotonicNowNs() + ns;
+  return SleepUntil(t, deadline, a[3].Ptr());
+}
+
+namespace {
+
+void FireItimerReal(Kernel& k, std::weak_ptr<ThreadGroup> wtg, uint64_t id);
+
+void ArmItimerRealLocked(Kernel& k, ThreadGroup& tg, int64_t value_ns, int64_t interval_ns) {
+  if (tg.itimer_real_id) k.timers().Cancel(tg.itimer_real_id);
+  tg.itimer_real_id = 0;
+  tg.itimer_real_deadline_ns = 0;
+  tg.itimer_real_interval_ns = interval_ns;
+  if (value_ns <= 0) return;
+  tg.itimer_real_deadline_ns = MonotonicNowNs() + value_ns;
+  std::weak_ptr<ThreadGroup> w = tg.shared_from_this();
+  // The id is only known after Schedule(); the callback re-checks it.
+  uint64_t id = k.timers().Schedule(tg.itimer_real_deadline_ns, [&k, w] {
+    auto tg = w.lock();
+    if (tg) FireItimerReal(k, w, 0);
+  });
+  tg.itimer_real_id = id;
+}
+
+void FireItimerReal(Kernel& k, std::weak_ptr<ThreadGroup> wtg, uint64_t) {
+  auto tg = wtg.lock();
+  if (!tg) return;
+  std::lock_guard<std::mutex> l(k.mu());
+  if (tg->zombie || !tg->itimer_real_deadline_ns) return;
+  TaskOps::SendToGroupLocked(*tg, MakeKillInfo(SIGALRM, SI_KERNEL, 0, 0));
+  tg->itimer_real_id = 0;
+  int64_t interval = tg->itimer_real_interval_ns;
+  ArmItimerRealLocked(k, *tg, interval, interval);
+}
+
+struct itimerval Current(ThreadGroup& tg) {
+  struct itimerval v {};
+  if (tg.itimer_real_deadline_ns) {
+    int64_t left = std::max<int64_t>(1000, tg.itimer_real_deadline_ns - MonotonicNowNs());
+    v.it_value = {left / kNs, (left % kNs) / 1000};
+  }
+  v.it_interval = {tg.itimer_real_interval_ns / kNs, (tg.itimer_real_interval_ns % kNs) / 1000};
+  return v;
+}
+
+}  // namespace
+
+SyscallResult Alarm(Task& t, const SyscallArgs& a) {
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  ThreadGroup& tg = t.thread_group();
+  struct itimerval old = Current(tg);
+  ArmItimerRealLocked(t.kernel(), tg, int64_t(a[0].Uint()) * kNs, 0);
+  // Remaining seconds, rounded to nearest; never 0 for a pending alarm.
+  int64_t secs = old.it_value.tv_sec + (old.it_value.tv_usec >= 500000 ? 1 : 0);
+  if (secs == 0 && (old.it_value.tv_usec > 0)) secs = 1;
+  return secs;
+}
+
+SyscallResult Setitimer(Task& t, const SyscallArgs& a) {
+  int which = a[0].Int();
+  if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF) return Errno(EINVAL);
+  struct itimerval nv {};
+  if (a[1].Ptr()) PAL_TRY_ERRNO(t.CopyInObj(a[1].Ptr(), nv));
+  auto bad = [](const struct timeval& tv) { return tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000; };
+  if (bad(nv.it_value) || bad(nv.it_interval)) return Errno(EINVAL);
+  if (which != ITIMER_REAL) return Errno(EINVAL);  // CPU-time timers: not yet
+  struct itimerval old;
+  {
+    std::lock_guard<std::mutex> l(t.kernel().mu());
+    ThreadGroup& tg = t.thread_group();
+    old = Current(tg);
+    ArmItimerRealLocked(t.kernel(), tg, nv.it_value.tv_sec * kNs + nv.it_value.tv_usec * 1000,
+                        nv.it_interval.tv_sec * kNs + nv.it_interval.tv_usec * 1000);
+  }
+  if (a[2].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[2].Ptr(), old));
+  return int64_t(0);
+}
+
+SyscallResult Getitimer(Task& t, const SyscallArgs& a) {
+  int which = a[0].Int();
+  if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF) return Errno(EINVAL);
+  struct itimerval v {};
+  if (which == ITIMER_REAL) {
+    std::lock_guard<std::mutex> l(t.kernel().mu());
+    v = Current(t.thread_group());
+  }
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), v));
+  return int64_t(0);
+}
+
+}  // namespace palisade::sys
