@@ -9,6 +9,13 @@
 
 namespace palisade {
 
+namespace {
+thread_local Task* g_current_task = nullptr;
+}  // namespace
+
+Task* CurrentTask() { return g_current_task; }
+void SetCurrentTask(Task* t) { g_current_task = t; }
+
 int64_t MonotonicNowNs() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

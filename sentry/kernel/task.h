@@ -104,6 +104,12 @@ class Task : public std::enable_shared_from_this<Task> {
   friend struct TaskOps;
 };
 
+// The task whose host thread is calling (null on non-task threads). Used
+// where Linux uses `current` and an interface has no Task parameter
+// (e.g. /proc/self's link target).
+Task* CurrentTask();
+void SetCurrentTask(Task* t);
+
 // Current CLOCK_MONOTONIC in ns, and helpers for deadlines.
 int64_t MonotonicNowNs();
 

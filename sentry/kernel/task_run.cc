@@ -45,6 +45,7 @@ void HandleFault(Task& t, const platform::Event& ev) {
 void RunTask(const std::shared_ptr<Task>& tp) {
   Task& t = *tp;
   auto& in = t.internals();
+  SetCurrentTask(&t);
   auto ctx = t.kernel().platform().NewContext();
   if (!ctx.ok()) {
     spdlog::error("task {}: cannot create platform context: {}", t.tid(), ctx.status().ToString());
