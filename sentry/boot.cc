@@ -1,0 +1,199 @@
+// RunSandbox(): the sentry's entry point. Builds the Kernel (MemoryFile,
+// platform, PID namespace), the mount tree, and the init task (PID 1) with
+// the container's stdio, executes the container's process and waits until
+// the sandbox ends, forwarding the front end's signals to init.
+#include "sentry/boot.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/status_macros.h"
+#include "spdlog/spdlog.h"
+#include "sentry/boot_mounts.h"
+#include "sentry/boot_stdio.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task_clone.h"
+#include "sentry/kernel/task_internals.h"
+#include "sentry/kernel/thread_group.h"
+#include "sentry/vfs/vfs_ops.h"
+
+namespace palisade {
+namespace {
+
+constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Host signals the front end forwards to the container's init, as runc
+// does for `runc run`.
+constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGWINCH, SIGCONT};
+
+std::string EnvValue(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
+  return "";
+}
+
+// Finds argv[0] in $PATH inside the sandbox, as runc's exec does.
+absl::StatusOr<std::string> LookPath(Task& init, const BootConfig& cfg) {
+  const std::string& name = cfg.argv[0];
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = EnvValue(cfg.env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  vfs::PathContext ctx = vfs::ContextFor(init);
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    auto node = vfs::Resolve(ctx, AT_FDCWD, candidate, {.follow = true});
+    if (!node.ok()) continue;
+    auto attr = node->dentry->inode()->GetAttr();
+    if (attr.ok() && S_ISREG(attr->mode) && (attr->mode & 0111)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat("exec: \"", name, "\": executable file not found in $PATH"));
+}
+
+std::shared_ptr<Task> MakeInit(Kernel& k, const BootConfig& cfg) {
+  std::lock_guard<std::mutex> l(k.mu());
+  int pid = k.AllocatePidLocked();
+  auto tg = std::make_shared<ThreadGroup>(k, pid);
+  tg->pgid = tg->sid = pid;
+  tg->start_mono_ns = MonotonicNowNs();
+  for (int r = 0; r < RLIM_NLIMITS; r++) getrlimit(r, &tg->rlimits[r]);
+  for (const auto& rl : cfg.rlimits) {
+    if (rl.resource >= 0 && rl.resource < RLIM_NLIMITS) tg->rlimits[rl.resource] = {rl.soft, rl.hard};
+  }
+  tg->no_new_privs = cfg.no_new_privileges;
+  auto t = std::make_shared<Task>(k, tg, pid);
+  Credentials c;
+  c.ruid = c.euid = c.suid = c.fsuid = cfg.uid;
+  c.rgid = c.egid = c.sgid = c.fsgid = cfg.gid;
+  c.groups.assign(cfg.additional_gids.begin(), cfg.additional_gids.end());
+  c.cap_effective = cfg.uid == 0 ? ~0ull : 0;
+  t->set_creds(c);
+  t->set_mm(std::make_shared<MemoryManager>(k.memory_file(), k.platform()));
+  t->set_fds(std::make_shared<FdTable>());
+  auto fs = std::make_shared<FsContext>();
+  fs->set_root(k.mount_namespace().RootPath());
+  fs->set_cwd(k.mount_namespace().RootPath());
+  fs->exchange_umask(cfg.umask);
+  t->set_fs(fs);
+  // 64-bit user code and stack segments, as the host kernel uses.
+  t->regs().cs = 0x33;
+  t->regs().ss = 0x2b;
+  tg->tasks.push_back(t);
+  k.RegisterTaskLocked(t);
+  k.set_init(tg);
+  return t;
+}
+
+absl::Status SetCwd(Task& init, const std::string& cwd) {
+  vfs::PathContext ctx = vfs::ContextFor(init);
+  auto p = vfs::Resolve(ctx, AT_FDCWD, cwd, {.follow = true});
+  if (!p.ok() && p.error() == Errno(ENOENT)) {
+    // runc creates a missing cwd; do the same, one component at a time.
+    std::string sofar;
+    for (absl::string_view part : absl::StrSplit(cwd, '/', absl::SkipEmpty())) {
+      absl::StrAppend(&sofar, "/", part);
+      (void)vfs::Mkdirat(ctx, AT_FDCWD, sofar, 0755);
+    }
+    p = vfs::Resolve(ctx, AT_FDCWD, cwd, {.follow = true});
+  }
+  if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat("cwd \"", cwd, "\": ", p.error().Name()));
+  auto attr = p->dentry->inode()->GetAttr();
+  if (!attr.ok() || !S_ISDIR(attr->mode)) return absl::InvalidArgumentError(absl::StrCat("cwd \"", cwd, "\": not a directory"));
+  init.fs().set_cwd(*p);
+  return absl::OkStatus();
+}
+
+int ExitCodeFromWaitStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+// Forwards host signals to init until the sandbox exits.
+class SignalForwarder {
+ public:
+  SignalForwarder(Kernel& k) : k_(k), thread_([this] { Loop(); }) {}
+  ~SignalForwarder() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : kForwarded) sigaddset(&set, s);
+    while (!stop_) {
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      int sig = sigtimedwait(&set, nullptr, &ts);
+      if (sig <= 0) continue;
+      std::lock_guard<std::mutex> l(k_.mu());
+      if (auto init = k_.init()) {
+        // si_pid 0: from outside the sandbox, where init is killable.
+        TaskOps::SendToGroupLocked(*init, MakeKillInfo(sig, SI_USER, 0, 0));
+      }
+    }
+  }
+  Kernel& k_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<int> RunSandbox(const BootConfig& cfg) {
+  if (cfg.argv.empty()) return absl::InvalidArgumentError("process.args must not be empty");
+  // Block forwarded signals before any thread exists so only the forwarder
+  // takes them (threads and stubs inherit this mask).
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwarded) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  PAL_ASSIGN_OR_RETURN(auto mf, MemoryFile::Create());
+  int memfd = mf->fd();
+  PAL_ASSIGN_OR_RETURN(auto platform, platform::Platform::Create(cfg.platform, memfd));
+  auto k = std::make_unique<Kernel>(std::move(mf), std::move(platform), KernelOptions{cfg.hostname, cfg.strace});
+
+  Credentials root_creds;  // mounts are set up with full privilege
+  vfs::PathContext root_ctx;
+  root_ctx.creds = root_creds;
+  PAL_RETURN_IF_ERROR(SetUpMounts(*k, cfg, root_ctx));
+
+  std::shared_ptr<Task> init = MakeInit(*k, cfg);
+  PAL_RETURN_IF_ERROR(SetCwd(*init, cfg.cwd));
+  PAL_RETURN_IF_ERROR(InstallStdio(*init, cfg));
+
+  auto path = LookPath(*init, cfg);
+  if (!path.ok()) {
+    spdlog::error("{}", std::string(path.status().message()));
+    return 127;
+  }
+  Errno e = ExecTask(*init, *path, AT_FDCWD, 0, cfg.argv, cfg.env);
+  if (!e.ok()) {
+    std::string why = e == Errno(ENOENT)    ? "no such file or directory"
+                      : e == Errno(ENOEXEC) ? "exec format error"
+                      : e == Errno(EACCES)  ? "permission denied"
+                                            : e.Name();
+    spdlog::error("exec: \"{}\": {}", cfg.argv[0], why);
+    return e == Errno(ENOENT) ? 127 : 126;
+  }
+  init->set_comm(init->comm());
+
+  int status;
+  {
+    SignalForwarder fwd(*k);
+    k->StartTask(init);
+    init.reset();
+    status = k->WaitUntilSandboxExit();
+  }
+  spdlog::debug("sandbox init exited with wait status {:#x}", status);
+  return ExitCodeFromWaitStatus(status);
+}
+
+}  // namespace palisade

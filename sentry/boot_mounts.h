@@ -1,0 +1,17 @@
+// Builds the sandbox's mount tree from BootConfig: the rootfs, then each
+// config.json mount in order, with the sentry's own filesystems standing
+// in for the kernel's (procfs, devfs, tmpfs).
+#pragma once
+
+#include "absl/status/status.h"
+#include "sentry/boot.h"
+#include "sentry/vfs/vfs.h"
+
+namespace palisade {
+
+class Kernel;
+
+// Mounts the root and config mounts into a new namespace set on k.
+absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContext& root_ctx);
+
+}  // namespace palisade
