@@ -8,8 +8,8 @@ namespace palisade {
 absl::Status ErrnoStatus(int err, std::string_view op, std::string_view object) {
   const char* name = strerrorname_np(err);
   std::string msg = object.empty()
-                        ? absl::StrCat(op, ": ", strerror(err))
-                        : absl::StrCat(op, " \"", object, "\": ", strerror(err));
+                        ? absl::StrCat(std::string(op), ": ", strerror(err))
+                        : absl::StrCat(std::string(op), " \"", std::string(object), "\": ", strerror(err));
   if (name) absl::StrAppend(&msg, " (", name, ")");
   return absl::Status(absl::ErrnoToStatusCode(err), msg);
 }

@@ -30,6 +30,13 @@ namespace palisade::platform {
 // gs_base included. orig_rax holds the syscall number on a syscall event.
 using Registers = user_regs_struct;
 
+// Registers for a new application thread that starts at rip with stack
+// rsp: the 64-bit user code and stack segments Linux gives a 64-bit
+// process (cs 0x33, ss 0x2b), eflags with IF, everything else zero. Switch
+// needs valid cs/ss; start from this rather than from a zeroed struct.
+// (Added with the ptrace platform.)
+Registers InitialRegisters(uint64_t rip, uint64_t rsp);
+
 // The legacy FXSAVE area (512 bytes): x87, MXCSR and XMM0-15. Enough for a
 // signal frame's fpstate; AVX upper halves are not preserved yet.
 using FpState = user_fpregs_struct;
@@ -53,6 +60,10 @@ struct Event {
 };
 
 // A set of memory mappings an application sees. Thread-safe.
+// Visibility (ptrace platform): a change reaches a Context at the start of
+// its next Switch(); a thread already running app code keeps its old view
+// until then. To make an Unmap or a protection downgrade take effect at
+// once, Interrupt() the Contexts using this address space.
 class AddressSpace {
  public:
   virtual ~AddressSpace() = default;
@@ -80,6 +91,14 @@ class Context {
   // FP/SSE state of the app thread, for signal frames and fork.
   virtual Errno GetFpState(FpState& fp) = 0;
   virtual Errno SetFpState(const FpState& fp) = 0;
+  // Forgets what the context believes its vehicle has mapped: the next
+  // Switch() gives the app a clean view of its AddressSpace (only that
+  // space's current mappings), even if it is the same object as before.
+  // Switch() does this by itself when handed a different AddressSpace than
+  // last time (e.g. after execve). A platform that keeps no per-context
+  // view of the address space has nothing to forget, hence the default.
+  // (Added with the ptrace platform.)
+  virtual void ResetAddressSpace() {}
 };
 
 class Platform {

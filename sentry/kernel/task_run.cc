@@ -27,7 +27,7 @@ void ForceSignal(Task& t, const siginfo_t& info) {
 }
 
 void HandleFault(Task& t, const platform::Event& ev) {
-  FaultResult r = t.mm().HandleFault(ev.fault_addr);
+  FaultResult r = t.mm().HandleFault(ev.fault_addr, ev.fault_code);
   if (r == FaultResult::kHandled) return;
   siginfo_t info{};
   info.si_signo = r == FaultResult::kBusError ? SIGBUS : SIGSEGV;

@@ -10,8 +10,12 @@
 // touch). Private file mappings are populated on demand: a fault (or a
 // CopyIn) reads the file bytes of the surrounding chunk into MemoryFile
 // pages, then maps the chunk. fork copies the populated pages of private
-// VMAs (holes stay holes) and shares the ranges of MAP_SHARED ones.
-// Shared with CLONE_VM; thread-safe (one mutex, see mm.cc).
+// VMAs (holes stay holes) and shares the ranges of MAP_SHARED ones. True
+// copy-on-write is future work: fork costs a copy of resident private memory.
+// MAP_SHARED file mappings are a partial emulation: coherent between the
+// mms sharing them, written back on msync/munmap/exit, but not coherent
+// with read(2)/write(2) of the file (see file_pages.cc).
+// Shared with CLONE_VM; thread-safe (one mutex; lock order in mm_impl.h).
 //
 //   auto mm = std::make_shared<MemoryManager>(mf, platform);
 //   ErrnoOr<uint64_t> a = mm->Mmap({.len = 4096, .prot = PROT_READ|PROT_WRITE,
@@ -40,9 +44,14 @@ struct MmapOptions {
   uint64_t len = 0;
   int prot = 0;       // PROT_*
   int flags = 0;      // MAP_* (MAP_PRIVATE/MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN...)
-  std::shared_ptr<MappableFile> file;  // null for anonymous
-  int64_t offset = 0;                  // file offset, page aligned
-  std::string name;                    // "[stack]", "[heap]" ... for /proc/pid/maps
+  // (The `= nullptr` / `= {}` keep GCC 12's -Wmissing-field-initializers
+  // quiet for designated initializers that leave these out.)
+  std::shared_ptr<MappableFile> file = nullptr;  // null for anonymous
+  int64_t offset = 0;                            // file offset, page aligned
+  std::string name = {};                         // "[stack]", "[heap]" ... for /proc/pid/maps
+  // Protections mprotect may later grant (EACCES beyond): sys_mmap clears
+  // PROT_WRITE for a MAP_SHARED mapping of a file not open for writing.
+  int max_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
 };
 
 enum class FaultResult {
@@ -64,7 +73,9 @@ class MemoryManager {
   ErrnoOr<uint64_t> Mmap(const MmapOptions& opts);
   Errno Munmap(uint64_t addr, uint64_t len);
   Errno Mprotect(uint64_t addr, uint64_t len, int prot);
-  // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED.
+  // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED. A move keeps the pages
+  // (same MemoryFile range, new address). EINVAL for MREMAP_DONTUNMAP and
+  // for old_len == 0 (duplicating a shared mapping): not supported.
   ErrnoOr<uint64_t> Mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
                            uint64_t new_addr);
   // brk(2): returns the new (or unchanged, on failure) break.
@@ -73,9 +84,20 @@ class MemoryManager {
   void SetBrkBase(uint64_t addr);
   Errno Madvise(uint64_t addr, uint64_t len, int advice);  // DONTNEED zeroes private anon
   Errno Msync(uint64_t addr, uint64_t len, int flags);
+  // vec gets one byte per page of [addr, addr+len): 1 if it has memory.
+  // REQUIRES: vec.size() >= pages (EINVAL otherwise).
   Errno Mincore(uint64_t addr, uint64_t len, std::span<uint8_t> vec);
+  // mlock(2)/munlock(2): ENOMEM if part of the range is unmapped. Nothing
+  // is ever swapped, so locking only faults file pages in (as Linux does).
+  Errno Mlock(uint64_t addr, uint64_t len, bool lock);
 
   FaultResult HandleFault(uint64_t addr);
+  // Same, with the host's si_code (platform::Event::fault_code). Prefer
+  // this one: with SEGV_MAPERR a fault on a page this mm has mapped is a
+  // thread that faulted before another mapped the page (or whose view of
+  // the AddressSpace was stale), so it is retried (kHandled) instead of
+  // being reported as SEGV_ACCERR.
+  FaultResult HandleFault(uint64_t addr, int fault_code);
 
   // Copy to/from app memory, honouring VMA protections (EFAULT if any byte
   // is unmapped or lacks PROT_READ / PROT_WRITE). Force variants ignore

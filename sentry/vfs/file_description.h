@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,9 @@ struct DirEntry {
   uint64_t ino = 0;
   uint8_t type = 0;  // DT_*
   std::string name;
+  // Directory position just after this entry (getdents' d_off; seeking
+  // there resumes at the next entry). 0 when the producer has none.
+  int64_t off = 0;
 };
 
 class FileDescription : public std::enable_shared_from_this<FileDescription> {
@@ -50,6 +54,10 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   virtual ErrnoOr<struct stat> Stat(Task& t);
   virtual Errno Truncate(Task& t, int64_t size);
   virtual Errno Sync(Task& t) { return Errno::Ok(); }
+  // fallocate(2) with its mode bits (FALLOC_FL_*); arguments already
+  // validated (off >= 0, len > 0, fd writable). ENODEV: not supported
+  // for this kind of file, as Linux answers for most special files.
+  virtual Errno Allocate(Task& t, int mode, int64_t off, int64_t len) { return Errno(ENODEV); }
   // Directory listing from the current position; advances it. ENOTDIR
   // for non-directories. Returns an empty vector at end.
   virtual ErrnoOr<std::vector<DirEntry>> ReadDir(Task& t, size_t max_entries);

@@ -7,6 +7,7 @@
 // /proc/self/fd can rebuild the path text, and ".." can go up.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,15 +47,17 @@ class Mount {
   const std::shared_ptr<Dentry>& mountpoint() const { return mountpoint_; }  // in parent
   const std::string& fstype() const { return fstype_; }
   const std::string& source() const { return source_; }
-  int flags() const { return flags_; }  // MS_RDONLY, MS_NOEXEC, MS_NOSUID, MS_NODEV
-  bool readonly() const { return flags_ & 1 /* MS_RDONLY */; }
+  int flags() const { return flags_.load(); }  // MS_RDONLY, MS_NOEXEC, MS_NOSUID, MS_NODEV
+  bool readonly() const { return flags_.load() & 1 /* MS_RDONLY */; }
+  // mount(MS_REMOUNT): per-mount flags change in place.
+  void set_flags(int flags) { flags_.store(flags); }
 
  private:
   std::shared_ptr<Dentry> root_;
   std::shared_ptr<Mount> parent_;
   std::shared_ptr<Dentry> mountpoint_;
   std::string fstype_, source_;
-  int flags_;
+  std::atomic<int> flags_;
 };
 
 struct VirtualPath {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #include <cstdint>
@@ -91,6 +92,13 @@ class Inode : public std::enable_shared_from_this<Inode> {
   }
   // Every entry except "." and "..", in a stable order.
   virtual ErrnoOr<std::vector<DirEntry>> ReadDir() { return Errno(ENOTDIR); }
+  // Resumable listing for getdents: at most max entries (never "." or
+  // "..") from position pos (0 = start); each entry's `off` is the
+  // position just after it. Positions are the filesystem's (opaque,
+  // >= 0, increasing). The default indexes ReadDir(), which may skip or
+  // repeat entries when the directory changes between calls; filesystems
+  // that can do better (tmpfs) override it.
+  virtual ErrnoOr<std::vector<DirEntry>> ReadDirAt(int64_t pos, size_t max);
 
   // --- symlinks
   virtual ErrnoOr<std::string> ReadLink() { return Errno(EINVAL); }
@@ -104,6 +112,10 @@ class Inode : public std::enable_shared_from_this<Inode> {
 
   // Filesystem identity for EXDEV checks and mount lookup.
   virtual uint64_t FsId() const = 0;
+
+  // statfs(2) of the filesystem. ENOSYS (the default) lets the VFS fill
+  // plausible values from the mount's fstype (vfs_ops.h StatFsOf).
+  virtual ErrnoOr<struct statfs> StatFs() { return Errno(ENOSYS); }
 };
 
 using InodeRef = std::shared_ptr<Inode>;

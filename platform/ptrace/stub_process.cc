@@ -1,0 +1,320 @@
+#include "platform/ptrace/stub_process.h"
+
+#include <elf.h>
+#include <linux/rseq.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "base/status_macros.h"
+#include "platform/ptrace/stub_filter.h"
+#include "spdlog/spdlog.h"
+
+namespace palisade::platform {
+namespace {
+
+// Exit codes of a child that failed during set-up, so the tracer can say
+// which step broke (the child cannot log).
+enum ChildExit : int {
+  kExitPdeathsig = 101,
+  kExitDup = 102,
+  kExitCloseRange = 103,
+  kExitTraceMe = 104,
+  kExitSigmask = 105,
+  kExitFellThrough = 106,
+};
+
+const char* ChildStep(int code) {
+  switch (code) {
+    case kExitPdeathsig: return "prctl(PR_SET_PDEATHSIG)";
+    case kExitDup: return "dup2(memfd)";
+    case kExitCloseRange: return "close_range";
+    case kExitTraceMe: return "ptrace(PTRACE_TRACEME)";
+    case kExitSigmask: return "rt_sigprocmask";
+    case kExitFellThrough: return "resumed without a tracer";
+    default: return "unknown step";
+  }
+}
+
+// The forked child. SAFETY: the sentry is multi-threaded, so other threads
+// may have held locks (malloc, spdlog) at fork time: only raw syscalls
+// here, no allocation, no logging, no return.
+[[noreturn]] void ChildMain(int memfd) {
+  // Block everything until traced, so no inherited sentry signal handler
+  // can run in this half-made process.
+  uint64_t mask = ~uint64_t{0};
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, sizeof(mask)) != 0) {
+    syscall(SYS_exit_group, kExitSigmask);
+  }
+  // Die with the tracer thread (PTRACE_O_EXITKILL covers this once the
+  // tracer has set options; this covers the window before).
+  if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    syscall(SYS_exit_group, kExitPdeathsig);
+  }
+  if (memfd != StubProcess::kMemFd &&
+      syscall(SYS_dup2, memfd, StubProcess::kMemFd) != StubProcess::kMemFd) {
+    syscall(SYS_exit_group, kExitDup);
+  }
+  // The app must not reach any sentry fd, and the stub must not keep pipe
+  // ends or sockets of the sentry open.
+  if (syscall(SYS_close_range, 0, StubProcess::kMemFd - 1, 0) != 0 ||
+      syscall(SYS_close_range, StubProcess::kMemFd + 1, ~0U, 0) != 0) {
+    syscall(SYS_exit_group, kExitCloseRange);
+  }
+  if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) != 0) syscall(SYS_exit_group, kExitTraceMe);
+  // Traced now: every signal becomes a stop the tracer suppresses, so the
+  // app (and Interrupt's kick) may receive any signal.
+  mask = 0;
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, sizeof(mask)) != 0) {
+    syscall(SYS_exit_group, kExitSigmask);
+  }
+  syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+  // The tracer redirects rip to the stub page before resuming us.
+  syscall(SYS_exit_group, kExitFellThrough);
+  __builtin_unreachable();
+}
+
+}  // namespace
+
+bool IsSynchronousSignal(const siginfo_t& si) {
+  switch (si.si_signo) {
+    case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP: case SIGSYS:
+      return si.si_code > 0;  // SI_USER, SI_TKILL, SI_QUEUE... are <= 0
+    default:
+      return false;
+  }
+}
+
+StubProcess::StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd)
+    : page_(page), pid_(pid), pidfd_(std::move(pidfd)) {}
+
+StubProcess::~StubProcess() { Kill(); }
+
+absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& page, int memfd) {
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus(errno, "fork ptrace stub");
+  if (pid == 0) ChildMain(memfd);
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    const int err = errno;
+    // The child is ours and unreaped, so its pid cannot have been reused.
+    kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+    }
+    return ErrnoStatus(err, "pidfd_open ptrace stub");
+  }
+  std::unique_ptr<StubProcess> s(new StubProcess(page, pid, UniqueFd(pidfd)));
+  if (absl::Status st = s->Prepare(); !st.ok()) return st;  // ~StubProcess reaps it
+  spdlog::debug("ptrace: stub {} ready", pid);
+  return s;
+}
+
+absl::Status StubProcess::Prepare() {
+  // Wait for the child's self-SIGSTOP. A signal that reached it after
+  // PTRACE_TRACEME stops it earlier: drop it and let it go on.
+  for (;;) {
+    ErrnoOr<int> st = Wait();
+    if (!st.ok()) return ErrnoStatus(st.error().value(), "waitpid ptrace stub");
+    if (WIFEXITED(*st)) {
+      return absl::InternalError(absl::StrFormat("ptrace stub %d: %s failed in the child", pid_,
+                                                 ChildStep(WEXITSTATUS(*st))));
+    }
+    if (WIFSIGNALED(*st)) {
+      return absl::InternalError(
+          absl::StrFormat("ptrace stub %d killed by signal %d during set-up", pid_, WTERMSIG(*st)));
+    }
+    if (WIFSTOPPED(*st) && WSTOPSIG(*st) == SIGSTOP) break;
+    if (ptrace(PTRACE_CONT, pid_, 0, 0) != 0) return ErrnoStatus(errno, "PTRACE_CONT ptrace stub");
+  }
+  // EXITKILL: the stub dies with its tracer thread. TRACESYSGOOD: syscall
+  // stops are told apart from real SIGTRAPs.
+  if (ptrace(PTRACE_SETOPTIONS, pid_, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) != 0) {
+    return ErrnoStatus(errno, "PTRACE_SETOPTIONS ptrace stub");
+  }
+  if (Errno e = GetRegs(base_regs_); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_GETREGS");
+  PAL_RETURN_IF_ERROR(UnregisterRseq());
+  PAL_RETURN_IF_ERROR(InstallFilter());
+  PAL_RETURN_IF_ERROR(RunUnmapAll());
+  return ResetFpState();
+}
+
+// glibc registered an rseq area (in the sentry thread's TLS) that the
+// child inherited. Once that memory is unmapped, the kernel's rseq update
+// on preemption or migration would fault and SIGSEGV the app at random.
+absl::Status StubProcess::UnregisterRseq() {
+  __ptrace_rseq_configuration conf{};
+  if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid_, sizeof(conf), &conf) < 0) {
+    return ErrnoStatus(errno, "PTRACE_GET_RSEQ_CONFIGURATION (needs Linux 5.13+)");
+  }
+  if (conf.rseq_abi_pointer == 0) return absl::OkStatus();
+  ErrnoOr<int64_t> r = Inject(SYS_rseq, {conf.rseq_abi_pointer, conf.rseq_abi_size,
+                                         RSEQ_FLAG_UNREGISTER, conf.signature});
+  if (!r.ok()) return ErrnoStatus(r.error().value(), "inject rseq unregister");
+  if (*r != 0) return ErrnoStatus(static_cast<int>(-*r), "rseq(RSEQ_FLAG_UNREGISTER) in stub");
+  return absl::OkStatus();
+}
+
+// While the stub still has its copy of the sentry's memory, the filter
+// program is at the same address there (see stub_filter.h).
+absl::Status StubProcess::InstallFilter() {
+  ErrnoOr<int64_t> r = Inject(SYS_prctl, {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0});
+  if (!r.ok()) return ErrnoStatus(r.error().value(), "inject prctl(PR_SET_NO_NEW_PRIVS)");
+  if (*r != 0) return ErrnoStatus(static_cast<int>(-*r), "prctl(PR_SET_NO_NEW_PRIVS) in stub");
+  r = Inject(SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0,
+                           reinterpret_cast<uint64_t>(&StubSeccompProgram())});
+  if (!r.ok()) return ErrnoStatus(r.error().value(), "inject seccomp");
+  if (*r != 0) return ErrnoStatus(static_cast<int>(-*r), "seccomp(SET_MODE_FILTER) in stub");
+  return absl::OkStatus();
+}
+
+absl::Status StubProcess::RunUnmapAll() {
+  Registers r = base_regs_;
+  r.rip = page_.unmap_all();
+  r.orig_rax = ~uint64_t{0};  // not in a syscall: no restart logic applies
+  if (Errno e = SetRegs(r); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_SETREGS");
+  for (;;) {
+    ErrnoOr<int> st = ResumeAndWait(PTRACE_CONT);
+    if (!st.ok() || !alive_) return absl::InternalError("ptrace stub died in unmap_all");
+    if (WSTOPSIG(*st) != SIGTRAP) continue;  // a stray signal: suppressed
+    if (Errno e = GetRegs(r); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_GETREGS");
+    if (r.rip == page_.unmap_all_done()) break;
+  }
+  const int64_t below = static_cast<int64_t>(r.r12);
+  const int64_t above = static_cast<int64_t>(r.r13);
+  const int64_t high = static_cast<int64_t>(r.r14);
+  if (below != 0 || above != 0 || (high != 0 && high != -EINVAL)) {
+    return absl::InternalError(absl::StrFormat(
+        "ptrace stub %d: munmap results %d, %d, %d in unmap_all", pid_, below, above, high));
+  }
+  return absl::OkStatus();
+}
+
+// The child inherited the sentry thread's FP/SSE/AVX registers: sentry data
+// must not leak to the app, and a new thread starts from the init state.
+absl::Status StubProcess::ResetFpState() {
+  std::vector<uint8_t> buf(64 * 1024);  // beyond any XSAVE size (AMX: ~11 KiB)
+  iovec iov{buf.data(), buf.size()};
+  if (ptrace(PTRACE_GETREGSET, pid_, NT_X86_XSTATE, &iov) != 0) {
+    return ErrnoStatus(errno, "PTRACE_GETREGSET(NT_X86_XSTATE)");
+  }
+  constexpr size_t kLegacy = 512, kHeader = 64;
+  if (iov.iov_len < kLegacy + kHeader) return absl::InternalError("XSAVE area too small");
+  uint32_t mxcsr_mask;
+  uint64_t xstate_bv;
+  std::memcpy(&mxcsr_mask, &buf[28], 4);
+  std::memcpy(&xstate_bv, &buf[kLegacy], 8);
+  // Legacy area: x87 control word 0x37f and MXCSR 0x1f80 (the values
+  // execve gives), all x87/XMM registers zero.
+  std::memset(buf.data(), 0, kLegacy + kHeader);
+  const uint16_t fcw = 0x37f;
+  const uint32_t mxcsr = 0x1f80;
+  std::memcpy(&buf[0], &fcw, 2);
+  std::memcpy(&buf[24], &mxcsr, 4);
+  std::memcpy(&buf[28], &mxcsr_mask, 4);
+  // XSTATE_BV: FP and SSE come from this buffer; every other component is
+  // left out, which makes the kernel load its init state (zero YMM upper
+  // halves, AVX-512, AMX...). PKRU (bit 9) is kept as inherited.
+  xstate_bv = 0x3 | (xstate_bv & (uint64_t{1} << 9));
+  std::memcpy(&buf[kLegacy], &xstate_bv, 8);
+  if (ptrace(PTRACE_SETREGSET, pid_, NT_X86_XSTATE, &iov) != 0) {
+    return ErrnoStatus(errno, "PTRACE_SETREGSET(NT_X86_XSTATE)");
+  }
+  return absl::OkStatus();
+}
+
+ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t> args) {
+  if (!alive_) return Errno(ESRCH);
+  Registers r = base_regs_;
+  r.rip = page_.syscall_insn();
+  r.rax = nr;
+  r.orig_rax = ~uint64_t{0};
+  decltype(r.rdi)* const slots[] = {&r.rdi, &r.rsi, &r.rdx, &r.r10, &r.r8, &r.r9};
+  size_t i = 0;
+  for (uint64_t a : args) *slots[i++] = a;
+  PAL_TRY_ERRNO(SetRegs(r));
+  for (;;) {
+    PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
+    if (!alive_) return Errno(ESRCH);
+    const int sig = WSTOPSIG(status);
+    if (sig == SIGTRAP) {
+      PAL_TRY_ERRNO(GetRegs(r));
+      if (r.rip == page_.syscall_done()) return static_cast<int64_t>(r.rax);
+    }
+    siginfo_t si;
+    if (GetSigInfo(si).ok() && IsSynchronousSignal(si)) {
+      spdlog::error("ptrace: stub {} got signal {} (code {}) running injected syscall {}", pid_,
+                    si.si_signo, si.si_code, nr);
+      return Errno(EFAULT);
+    }
+    // A kick or a signal from outside: the next resume suppresses it.
+  }
+}
+
+ErrnoOr<int> StubProcess::ResumeAndWait(int request) {
+  if (!alive_) return Errno(ESRCH);
+  if (ptrace(static_cast<__ptrace_request>(request), pid_, 0, 0) != 0 && errno != ESRCH) {
+    return Errno::FromHost();
+  }
+  // On ESRCH the stub is no longer stopped: it is being killed, and the
+  // wait collects its exit.
+  return Wait();
+}
+
+ErrnoOr<int> StubProcess::Wait() {
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(pid_, &status, __WALL);
+    if (r == pid_) {
+      if (WIFEXITED(status) || WIFSIGNALED(status)) alive_ = false;
+      return status;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == ECHILD) alive_ = false;  // reaped elsewhere (a bug)
+    return Errno::FromHost();
+  }
+}
+
+Errno StubProcess::GetRegs(Registers& regs) const {
+  return ptrace(PTRACE_GETREGS, pid_, 0, &regs) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+Errno StubProcess::SetRegs(const Registers& regs) const {
+  return ptrace(PTRACE_SETREGS, pid_, 0, &regs) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+Errno StubProcess::GetSigInfo(siginfo_t& info) const {
+  return ptrace(PTRACE_GETSIGINFO, pid_, 0, &info) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+Errno StubProcess::GetFpRegs(FpState& fp) const {
+  return ptrace(PTRACE_GETFPREGS, pid_, 0, &fp) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+Errno StubProcess::SetFpRegs(const FpState& fp) const {
+  return ptrace(PTRACE_SETFPREGS, pid_, 0, &fp) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+
+void StubProcess::Kick() const {
+  // SAFETY: a pidfd names this process only, so a kick racing with the
+  // stub's death cannot signal an unrelated process that reused the pid.
+  syscall(SYS_pidfd_send_signal, pidfd_.get(), kKickSignal, nullptr, 0);
+}
+
+void StubProcess::Kill() {
+  if (!alive_) return;
+  // A plain kill is safe here: alive_ means we have not reaped the stub,
+  // so its pid cannot have been reused (only Kick() needs the pidfd).
+  kill(pid_, SIGKILL);
+  while (alive_) {
+    if (!Wait().ok()) break;
+  }
+  alive_ = false;
+}
+
+}  // namespace palisade::platform

@@ -1,0 +1,99 @@
+// StubProcess: the host process that runs one application thread's code on
+// the ptrace platform, and the ptrace mechanics to drive it. It is forked
+// from the sentry thread that will drive it (the tracer), stripped down to
+// the stub page (no other mapping, no fd but the MemoryFile at kMemFd, no
+// rseq, clean FP state, a seccomp filter that only lets the stub page make
+// syscalls: stub_filter.h) and left stopped. Application memory is mapped into
+// it by injecting mmap/munmap syscalls (Inject); application code runs
+// under PTRACE_SYSEMU, so the app itself can never make a host syscall.
+//
+//   PAL_ASSIGN_OR_RETURN(auto stub, StubProcess::Spawn(*page, memfd));
+//   ErrnoOr<int64_t> r = stub->Inject(SYS_munmap, {addr, len});
+//
+// Threading: everything but Kick() must be called on the tracer thread.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <initializer_list>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "base/errno.h"
+#include "base/unique_fd.h"
+#include "platform/platform.h"
+#include "platform/ptrace/stub_page.h"
+
+namespace palisade::platform {
+
+// A signal raised by the stub's own instruction (SIGSEGV, SIGBUS, SIGILL,
+// SIGFPE, SIGTRAP, SIGSYS with a kernel si_code), as opposed to one sent to
+// it by kill/tgkill/sigqueue.
+bool IsSynchronousSignal(const siginfo_t& si);
+
+class StubProcess {
+ public:
+  // The signal Kick() sends to stop the stub promptly (Context::Interrupt).
+  static constexpr int kKickSignal = SIGUSR2;
+  // The fd number of the MemoryFile inside every stub (injected mmaps use
+  // it); every other fd is closed.
+  static constexpr int kMemFd = 100;
+
+  // Forks and prepares a stub. The calling thread becomes its tracer.
+  // REQUIRES: page was mapped before the fork (StubPage::Get()).
+  static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd);
+  // Kills and reaps the stub.
+  ~StubProcess();
+  StubProcess(const StubProcess&) = delete;
+  StubProcess& operator=(const StubProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // False once the stub has been reaped (it died or was killed).
+  bool alive() const { return alive_; }
+
+  // Runs host syscall nr(args...) inside the stub and returns its raw
+  // result (a negative errno on failure). The stub's registers are
+  // clobbered: callers set the app's registers before running it again.
+  // An Errno means the ptrace machinery failed; the stub is then unusable.
+  // REQUIRES: the stub is stopped.
+  ErrnoOr<int64_t> Inject(uint64_t nr, std::initializer_list<uint64_t> args);
+
+  // Restarts the stopped stub with `request` (PTRACE_SYSEMU, PTRACE_CONT),
+  // suppressing any signal it stopped for, and waits for its next state
+  // change. Returns the waitpid status; if it says the stub exited or was
+  // killed, alive() is false from then on.
+  ErrnoOr<int> ResumeAndWait(int request);
+
+  Errno GetRegs(Registers& regs) const;
+  Errno SetRegs(const Registers& regs) const;
+  // EINVAL for a group-stop (no siginfo), as ptrace reports it.
+  Errno GetSigInfo(siginfo_t& info) const;
+  Errno GetFpRegs(FpState& fp) const;
+  Errno SetFpRegs(const FpState& fp) const;
+
+  // From any thread: sends kKickSignal to the stub. Safe even after the
+  // stub died and was reaped (the pidfd cannot reach a reused pid).
+  void Kick() const;
+  // SIGKILLs the stub and reaps it. Idempotent.
+  void Kill();
+
+ private:
+  StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd);
+  ErrnoOr<int> Wait();
+  absl::Status Prepare();
+  absl::Status UnregisterRseq();
+  absl::Status InstallFilter();
+  absl::Status RunUnmapAll();
+  absl::Status ResetFpState();
+
+  const StubPage& page_;
+  const pid_t pid_;
+  const UniqueFd pidfd_;  // for signals that cannot hit a recycled pid
+  bool alive_ = true;
+  // Registers of the stub as prepared (valid segment selectors): the base
+  // for every injected syscall.
+  Registers base_regs_{};
+};
+
+}  // namespace palisade::platform

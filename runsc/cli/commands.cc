@@ -1,0 +1,15 @@
+#include "runsc/cli/commands.h"
+
+namespace palisade::cli {
+namespace {
+
+constexpr CommandSpec kCommands[] = {
+    {"run", CommandGroup::kOciStandard, "create and run a container in the foreground", &SetupRun},
+    {"spec", CommandGroup::kCommon, "create a new specification file (config.json)", &SetupSpec},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> Commands() { return kCommands; }
+
+}  // namespace palisade::cli

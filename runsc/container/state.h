@@ -1,0 +1,66 @@
+// Container state on disk: <root>/<id>/state.json, holding what runc's
+// `state` command prints (ociVersion, id, status, pid, bundle, rootfs,
+// created, annotations). The directory's existence is the claim on the id:
+// StateDir::Create fails with runc's "container with id exists: <id>" when
+// another container holds it.
+//
+//   PAL_ASSIGN_OR_RETURN(StateDir dir, StateDir::Create(root, state));
+//   ... run ...
+//   dir.Remove();
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace palisade {
+
+// runtime-spec status values.
+inline constexpr char kStatusCreating[] = "creating";
+inline constexpr char kStatusCreated[] = "created";
+inline constexpr char kStatusRunning[] = "running";
+inline constexpr char kStatusStopped[] = "stopped";
+
+struct ContainerState {
+  std::string oci_version;
+  std::string id;
+  std::string status;
+  pid_t pid = 0;
+  std::string bundle;
+  std::string rootfs;
+  std::string created;  // RFC 3339, UTC
+  std::map<std::string, std::string> annotations;
+};
+
+nlohmann::ordered_json StateToJson(const ContainerState& state);
+
+// The current time as RFC 3339 with nanoseconds in UTC, for `created`.
+std::string NowRfc3339();
+
+class StateDir {
+ public:
+  // Creates --root (0700, with parents) if needed, then <root>/<id> (0711)
+  // and writes state.json. REQUIRES: state.id passed ValidateContainerId.
+  static absl::StatusOr<StateDir> Create(const std::string& root, const ContainerState& state);
+
+  StateDir(StateDir&&) = default;
+  StateDir& operator=(StateDir&&) = default;
+
+  // Atomically rewrites state.json.
+  absl::Status Update(const ContainerState& state);
+  // Deletes the directory and its contents.
+  absl::Status Remove();
+
+  const std::string& path() const { return path_; }
+  std::string state_file() const { return path_ + "/state.json"; }
+
+ private:
+  explicit StateDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+}  // namespace palisade

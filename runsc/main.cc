@@ -1,0 +1,8 @@
+// The palisade binary: the OCI front end, dispatching to the subcommands in
+// runsc/cli/commands.cc. The sentry is linked in and runs in-process.
+#include "runsc/cli/cli.h"
+#include "sentry/boot.h"
+
+int main(int argc, char** argv) {
+  return palisade::cli::RunCli(argc, argv, {.run_sandbox = &palisade::RunSandbox});
+}

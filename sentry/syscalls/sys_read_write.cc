@@ -1,0 +1,328 @@
+// Data transfer on file descriptors: read/write and their positional and
+// vectored forms, lseek, sendfile and copy_file_range. All of them funnel
+// into DoRead/DoWrite, which move at most kMaxRwCount bytes through a
+// bounce buffer of at most kChunk bytes, and let BlockingIo own the
+// blocking/EINTR/restart rules. A transfer that fails after moving some
+// bytes returns the count, as Linux does.
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "sentry/syscalls/blocking_io.h"
+#include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/sys_file_util.h"
+
+namespace palisade::sys {
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr int kIovMax = 1024;  // UIO_MAXIOV
+// preadv2/pwritev2 flags we know (RWF_HIPRI/DSYNC/SYNC are hints here).
+constexpr int kRwfKnown = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+
+struct Seg {
+  uint64_t base;
+  uint64_t len;
+};
+
+// Walks a list of app buffers while bytes are copied to or from them.
+class SegCursor {
+ public:
+  explicit SegCursor(const std::vector<Seg>& segs) : segs_(segs) {}
+  Errno CopyOut(Task& t, const uint8_t* src, size_t n) { return Move(t, const_cast<uint8_t*>(src), n, true); }
+  Errno CopyIn(Task& t, uint8_t* dst, size_t n) { return Move(t, dst, n, false); }
+
+ private:
+  Errno Move(Task& t, uint8_t* buf, size_t n, bool out) {
+    while (n > 0 && i_ < segs_.size()) {
+      size_t take = std::min<uint64_t>(n, segs_[i_].len - off_);
+      uint64_t addr = segs_[i_].base + off_;
+      PAL_TRY_ERRNO(out ? t.CopyOut(addr, buf, take) : t.CopyIn(addr, buf, take));
+      buf += take;
+      n -= take;
+      off_ += take;
+      if (off_ == segs_[i_].len) {
+        i_++;
+        off_ = 0;
+      }
+    }
+    return Errno::Ok();
+  }
+  const std::vector<Seg>& segs_;
+  size_t i_ = 0;
+  uint64_t off_ = 0;
+};
+
+uint64_t Total(const std::vector<Seg>& segs) {
+  uint64_t n = 0;
+  for (const Seg& s : segs) n += s.len;
+  return n;
+}
+
+// readv(2)'s iovec array: EINVAL for a bad count or a negative length,
+// EFAULT for a bad array; the total is clamped to kMaxRwCount.
+ErrnoOr<std::vector<Seg>> CopyInIovecs(Task& t, uint64_t addr, int64_t cnt) {
+  if (cnt < 0 || cnt > kIovMax) return Errno(EINVAL);
+  std::vector<struct iovec> raw(static_cast<size_t>(cnt));
+  if (cnt > 0) PAL_TRY_ERRNO(t.CopyIn(addr, raw.data(), raw.size() * sizeof(struct iovec)));
+  std::vector<Seg> segs;
+  uint64_t total = 0;
+  for (const struct iovec& v : raw) {
+    if (static_cast<int64_t>(v.iov_len) < 0) return Errno(EINVAL);
+    uint64_t len = std::min<uint64_t>(v.iov_len, kMaxRwCount - total);
+    total += len;
+    segs.push_back(Seg{reinterpret_cast<uint64_t>(v.iov_base), len});
+  }
+  return segs;
+}
+
+// pos < 0: at (and advancing) the file offset; else at pos.
+// nowait: RWF_NOWAIT, never block (EAGAIN instead).
+ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
+  const uint64_t total = Total(segs);
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
+  SegCursor cur(segs);
+  int64_t done = 0;
+  do {
+    size_t want = std::min<uint64_t>(total - done, kChunk);
+    std::span<uint8_t> span(buf.get(), want);
+    auto op = [&]() -> ErrnoOr<int64_t> { return pos < 0 ? f.Read(t, span) : f.PRead(t, span, pos + done); };
+    // Only the first chunk may wait: a read returns what is available.
+    ErrnoOr<int64_t> r = (done == 0 && !nowait) ? BlockingIo(t, f, POLLIN, op) : op();
+    if (!r.ok()) {
+      if (done > 0) break;
+      return r.error();
+    }
+    int64_t n = *r;
+    if (Errno e = cur.CopyOut(t, buf.get(), static_cast<size_t>(n)); !e.ok()) {
+      // Give the bytes back to a seekable file, as Linux never consumes
+      // what it could not copy; a stream loses them.
+      if (done == 0) {
+        if (pos < 0) (void)f.Seek(t, -n, SEEK_CUR);
+        return e;
+      }
+      break;
+    }
+    done += n;
+    if (static_cast<size_t>(n) < want) break;
+  } while (static_cast<uint64_t>(done) < total);
+  return done;
+}
+
+ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
+  const uint64_t total = Total(segs);
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
+  SegCursor cur(segs);
+  int64_t done = 0;
+  do {
+    size_t want = std::min<uint64_t>(total - done, kChunk);
+    if (Errno e = cur.CopyIn(t, buf.get(), want); !e.ok()) {
+      if (done == 0) return e;
+      break;
+    }
+    std::span<const uint8_t> span(buf.get(), want);
+    auto op = [&]() -> ErrnoOr<int64_t> { return pos < 0 ? f.Write(t, span) : f.PWrite(t, span, pos + done); };
+    // A blocking write waits for room for every chunk, as a pipe write does.
+    ErrnoOr<int64_t> r = nowait ? op() : BlockingIo(t, f, POLLOUT, op);
+    if (!r.ok()) {
+      if (done > 0) break;
+      return r.error();
+    }
+    done += *r;
+    if (static_cast<size_t>(*r) < want) break;
+  } while (static_cast<uint64_t>(done) < total);
+  return done;
+}
+
+ErrnoOr<int64_t> ReadVec(Task& t, const SyscallArgs& a, int64_t pos, int flags) {
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kRead));
+  if (flags & ~kRwfKnown) return Errno(EOPNOTSUPP);
+  PAL_TRY(std::vector<Seg> segs, CopyInIovecs(t, a[1].Ptr(), a[2].Int64()));
+  return DoRead(t, *f, segs, pos, flags & RWF_NOWAIT);
+}
+
+ErrnoOr<int64_t> WriteVec(Task& t, const SyscallArgs& a, int64_t pos, int flags) {
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kWrite));
+  if (flags & ~kRwfKnown) return Errno(EOPNOTSUPP);
+  PAL_TRY(std::vector<Seg> segs, CopyInIovecs(t, a[1].Ptr(), a[2].Int64()));
+  if ((flags & RWF_APPEND) && !(f->flags() & O_APPEND)) {
+    // Append for this call only: write at the end, and move the offset
+    // there too when the call uses it (pos == -1).
+    auto st = f->Stat(t);
+    if (st.ok() && S_ISREG(st->st_mode)) {
+      PAL_TRY(int64_t n, DoWrite(t, *f, segs, st->st_size, flags & RWF_NOWAIT));
+      if (pos < 0) (void)f->Seek(t, st->st_size + n, SEEK_SET);
+      return n;
+    }
+  }
+  return DoWrite(t, *f, segs, pos, flags & RWF_NOWAIT);
+}
+
+// Copies up to len bytes from in (at *in_off, or its offset if null) to
+// out (at *out_off, or its offset), for sendfile and copy_file_range.
+ErrnoOr<int64_t> Splice(Task& t, FileDescription& in, int64_t* in_off, FileDescription& out, int64_t* out_off,
+                        uint64_t len) {
+  len = std::min<uint64_t>(len, kMaxRwCount);
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(len, kChunk))]);
+  int64_t done = 0;
+  while (static_cast<uint64_t>(done) < len) {
+    size_t want = std::min<uint64_t>(len - done, kChunk);
+    std::span<uint8_t> span(buf.get(), want);
+    auto rd = [&]() -> ErrnoOr<int64_t> { return in_off ? in.PRead(t, span, *in_off) : in.Read(t, span); };
+    ErrnoOr<int64_t> r = done == 0 ? BlockingIo(t, in, POLLIN, rd) : rd();
+    if (!r.ok()) {
+      if (done > 0) break;
+      return r.error();
+    }
+    if (*r == 0) break;
+    size_t got = static_cast<size_t>(*r);
+    size_t put = 0;
+    while (put < got) {
+      std::span<const uint8_t> src(buf.get() + put, got - put);
+      auto wr = [&]() -> ErrnoOr<int64_t> { return out_off ? out.PWrite(t, src, *out_off) : out.Write(t, src); };
+      ErrnoOr<int64_t> w = BlockingIo(t, out, POLLOUT, wr);
+      if (!w.ok() || *w == 0) {
+        // Bytes read but not written go back to the input: its offset
+        // (or *in_off) ends just after what was written.
+        if (in_off) {
+          *in_off += static_cast<int64_t>(put);
+        } else {
+          (void)in.Seek(t, -static_cast<int64_t>(got - put), SEEK_CUR);
+        }
+        int64_t moved = done + static_cast<int64_t>(put);
+        if (moved > 0 || w.ok()) return moved;
+        return w.error();
+      }
+      put += static_cast<size_t>(*w);
+      if (out_off) *out_off += *w;
+    }
+    if (in_off) *in_off += static_cast<int64_t>(got);
+    done += static_cast<int64_t>(got);
+    if (got < want) break;
+  }
+  return done;
+}
+
+}  // namespace
+
+SyscallResult Read(Task& t, const SyscallArgs& a) {
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kRead));
+  std::vector<Seg> segs{{a[1].Ptr(), std::min<uint64_t>(a[2].Size(), kMaxRwCount)}};
+  return DoRead(t, *f, segs, -1, false);
+}
+
+SyscallResult Write(Task& t, const SyscallArgs& a) {
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kWrite));
+  std::vector<Seg> segs{{a[1].Ptr(), std::min<uint64_t>(a[2].Size(), kMaxRwCount)}};
+  return DoWrite(t, *f, segs, -1, false);
+}
+
+SyscallResult Pread64(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < 0) return Errno(EINVAL);
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kRead));
+  std::vector<Seg> segs{{a[1].Ptr(), std::min<uint64_t>(a[2].Size(), kMaxRwCount)}};
+  return DoRead(t, *f, segs, a[3].Int64(), false);
+}
+
+SyscallResult Pwrite64(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < 0) return Errno(EINVAL);
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kWrite));
+  std::vector<Seg> segs{{a[1].Ptr(), std::min<uint64_t>(a[2].Size(), kMaxRwCount)}};
+  return DoWrite(t, *f, segs, a[3].Int64(), false);
+}
+
+SyscallResult Readv(Task& t, const SyscallArgs& a) { return ReadVec(t, a, -1, 0); }
+SyscallResult Writev(Task& t, const SyscallArgs& a) { return WriteVec(t, a, -1, 0); }
+
+// preadv/pwritev: on x86-64 the whole offset is in pos_l (a[3]).
+SyscallResult Preadv(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < 0) return Errno(EINVAL);
+  return ReadVec(t, a, a[3].Int64(), 0);
+}
+
+SyscallResult Pwritev(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < 0) return Errno(EINVAL);
+  return WriteVec(t, a, a[3].Int64(), 0);
+}
+
+// preadv2/pwritev2: offset -1 means the file offset.
+SyscallResult Preadv2(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < -1) return Errno(EINVAL);
+  return ReadVec(t, a, a[3].Int64(), a[5].Int());
+}
+
+SyscallResult Pwritev2(Task& t, const SyscallArgs& a) {
+  if (a[3].Int64() < -1) return Errno(EINVAL);
+  return WriteVec(t, a, a[3].Int64(), a[5].Int());
+}
+
+SyscallResult Lseek(Task& t, const SyscallArgs& a) {
+  PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kNotPath));
+  int whence = a[2].Int();
+  if (whence < SEEK_SET || whence > SEEK_HOLE) return Errno(EINVAL);
+  return f->Seek(t, a[1].Int64(), whence);
+}
+
+SyscallResult Sendfile(Task& t, const SyscallArgs& a) {
+  PAL_TRY(FileRef in, GetFile(t, a[1].Fd(), FileNeed::kRead));
+  PAL_TRY(FileRef out, GetFile(t, a[0].Fd(), FileNeed::kWrite));
+  if (out->flags() & O_APPEND) return Errno(EINVAL);
+  uint64_t off_addr = a[2].Ptr();
+  int64_t off = 0;
+  if (off_addr) {
+    PAL_TRY_ERRNO(t.CopyInObj(off_addr, off));
+    if (off < 0) return Errno(EINVAL);
+  }
+  if (S_ISDIR(FileMode(t, *in))) return Errno(EINVAL);
+  PAL_TRY(int64_t n, Splice(t, *in, off_addr ? &off : nullptr, *out, nullptr, a[3].Size()));
+  if (off_addr) PAL_TRY_ERRNO(t.CopyOutObj(off_addr, off));
+  return n;
+}
+
+SyscallResult CopyFileRange(Task& t, const SyscallArgs& a) {
+  if (a[5].Uint() != 0) return Errno(EINVAL);
+  PAL_TRY(FileRef in, GetFile(t, a[0].Fd(), FileNeed::kRead));
+  PAL_TRY(FileRef out, GetFile(t, a[2].Fd(), FileNeed::kWrite));
+  if (out->flags() & O_APPEND) return Errno(EBADF);
+  PAL_TRY(struct stat ist, in->Stat(t));
+  PAL_TRY(struct stat ost, out->Stat(t));
+  if (S_ISDIR(ist.st_mode) || S_ISDIR(ost.st_mode)) return Errno(EISDIR);
+  if (!S_ISREG(ist.st_mode) || !S_ISREG(ost.st_mode)) return Errno(EINVAL);
+  // Explicit offsets, or the files' own (read now, written back after).
+  int64_t ioff, ooff;
+  if (a[1].Ptr()) {
+    PAL_TRY_ERRNO(t.CopyInObj(a[1].Ptr(), ioff));
+  } else {
+    PAL_TRY(ioff, in->Seek(t, 0, SEEK_CUR));
+  }
+  if (a[3].Ptr()) {
+    PAL_TRY_ERRNO(t.CopyInObj(a[3].Ptr(), ooff));
+  } else {
+    PAL_TRY(ooff, out->Seek(t, 0, SEEK_CUR));
+  }
+  if (ioff < 0 || ooff < 0) return Errno(EINVAL);
+  uint64_t len = std::min<uint64_t>(a[4].Size(), kMaxRwCount);
+  if (len == 0) return int64_t{0};
+  // Overlapping ranges of one file are refused, as Linux does.
+  if (ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino && ioff < static_cast<int64_t>(ooff + len) &&
+      ooff < static_cast<int64_t>(ioff + len)) {
+    return Errno(EINVAL);
+  }
+  PAL_TRY(int64_t n, Splice(t, *in, &ioff, *out, &ooff, len));
+  if (a[1].Ptr()) {
+    PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ioff));
+  } else {
+    (void)in->Seek(t, ioff, SEEK_SET);
+  }
+  if (a[3].Ptr()) {
+    PAL_TRY_ERRNO(t.CopyOutObj(a[3].Ptr(), ooff));
+  } else {
+    (void)out->Seek(t, ooff, SEEK_SET);
+  }
+  return n;
+}
+
+}  // namespace palisade::sys

@@ -1,0 +1,105 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "runsc/container/files.h"
+#include "runsc/container/id.h"
+#include "runsc/container/state.h"
+#include "tests/unit/runsc/test_util.h"
+
+namespace palisade {
+namespace {
+
+using ::palisade::testing::ReadFile;
+using ::palisade::testing::TempDir;
+using ::testing::HasSubstr;
+
+TEST(ContainerIdTest, AcceptsRuncsCharacters) {
+  for (const char* id : {"a", "my-container_1", "A.b+c-D_9", "..a", "a.."}) {
+    EXPECT_TRUE(ValidateContainerId(id).ok()) << id;
+  }
+}
+
+TEST(ContainerIdTest, RejectsEverythingElse) {
+  for (const char* id : {"", ".", "..", "a/b", "/abs", "a b", "a,b", "a:b", "ä", "a\nb", "a*"}) {
+    absl::Status s = ValidateContainerId(id);
+    ASSERT_FALSE(s.ok()) << id;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("invalid id format")) << id;
+  }
+}
+
+ContainerState SampleState(const std::string& id) {
+  return ContainerState{.oci_version = "1.0.2",
+                        .id = id,
+                        .status = kStatusRunning,
+                        .pid = 42,
+                        .bundle = "/b",
+                        .rootfs = "/b/rootfs",
+                        .created = NowRfc3339(),
+                        .annotations = {{"k", "v"}}};
+}
+
+TEST(StateDirTest, CreateWritesStateJsonAndRemoveDeletesIt) {
+  TempDir tmp;
+  const std::string root = tmp.Sub("state/root");  // parents are created
+  absl::StatusOr<StateDir> dir = StateDir::Create(root, SampleState("c1"));
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  EXPECT_EQ(dir->path(), root + "/c1");
+  struct stat st;
+  ASSERT_EQ(stat(root.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  nlohmann::json j = nlohmann::json::parse(ReadFile(dir->state_file()));
+  EXPECT_EQ(j["ociVersion"], "1.0.2");
+  EXPECT_EQ(j["id"], "c1");
+  EXPECT_EQ(j["status"], "running");
+  EXPECT_EQ(j["pid"], 42);
+  EXPECT_EQ(j["bundle"], "/b");
+  EXPECT_EQ(j["rootfs"], "/b/rootfs");
+  EXPECT_EQ(j["annotations"]["k"], "v");
+  EXPECT_NE(j["created"].get<std::string>().find('T'), std::string::npos);
+
+  ContainerState stopped = SampleState("c1");
+  stopped.status = kStatusStopped;
+  ASSERT_TRUE(dir->Update(stopped).ok());
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir->state_file()))["status"], "stopped");
+
+  ASSERT_TRUE(dir->Remove().ok());
+  EXPECT_FALSE(std::filesystem::exists(root + "/c1"));
+  EXPECT_TRUE(std::filesystem::exists(root));
+}
+
+TEST(StateDirTest, DuplicateIdUsesRuncsMessage) {
+  TempDir tmp;
+  absl::StatusOr<StateDir> first = StateDir::Create(tmp.path(), SampleState("dup"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<StateDir> second = StateDir::Create(tmp.path(), SampleState("dup"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(second.status().message(), "container with id exists: dup");
+  // The first container's state is untouched.
+  EXPECT_TRUE(std::filesystem::exists(first->state_file()));
+}
+
+TEST(PidFileTest, WritesTheDecimalPidWithoutNewline) {
+  TempDir tmp;
+  ASSERT_TRUE(WritePidFile(tmp.Sub("x.pid"), 1234).ok());
+  EXPECT_EQ(ReadFile(tmp.Sub("x.pid")), "1234");
+  ASSERT_TRUE(WritePidFile(tmp.Sub("x.pid"), 99).ok());  // replaces
+  EXPECT_EQ(ReadFile(tmp.Sub("x.pid")), "99");
+  EXPECT_FALSE(std::filesystem::exists(tmp.Sub(".x.pid.tmp")));
+}
+
+TEST(PidFileTest, MissingDirectoryNamesThePath) {
+  TempDir tmp;
+  absl::Status s = WritePidFile(tmp.Sub("no/such/dir/x.pid"), 1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr(tmp.Sub("no/such/dir")));
+}
+
+}  // namespace
+}  // namespace palisade
