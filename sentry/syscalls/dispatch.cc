@@ -68,7 +68,8 @@ std::string Flags(uint64_t v, const FlagName (&names)[N], const char* zero) {
   return out.empty() ? zero : out;
 }
 
-std::string FormatArg(Task& t, std::string_view kind, uint64_t v, int64_t result, bool after) {
+// len: the byte count that goes with a buffer argument (the next argument).
+std::string FormatArg(Task& t, std::string_view kind, uint64_t v, int64_t result, bool after, uint64_t len) {
   if (kind == "fd") return std::to_string(static_cast<int>(v));
   if (kind == "dirfd") return static_cast<int>(v) == AT_FDCWD ? "AT_FDCWD" : std::to_string(static_cast<int>(v));
   if (kind == "int" || kind == "size") return std::to_string(static_cast<int64_t>(v));
@@ -88,7 +89,7 @@ std::string FormatArg(Task& t, std::string_view kind, uint64_t v, int64_t result
     return s.ok() ? Quote(*s) : absl::StrCat("0x", absl::Hex(v));
   }
   if (kind == "inbuf" || (kind == "outbuf" && after && result > 0)) {
-    size_t n = kind == "inbuf" ? 32 : std::min<int64_t>(result, 32);
+    size_t n = kind == "inbuf" ? std::min<uint64_t>(len, 32) : std::min<int64_t>(result, 32);
     std::string buf(n, '\0');
     if (v && t.CopyIn(v, buf.data(), n).ok()) return Quote(buf, 32);
   }
@@ -115,7 +116,7 @@ std::string FormatCall(Task& t, const SyscallEntry* e, const SyscallArgs& a, int
     for (absl::string_view k : absl::StrSplit(e->args, ',')) {
       std::string_view kind(k.data(), k.size());
       if (i) out += ", ";
-      out += FormatArg(t, kind, a[i].raw, result, after);
+      out += FormatArg(t, kind, a[i].raw, result, after, i < 5 ? a[i + 1].raw : 0);
       if (++i == 6) break;
     }
   }
@@ -136,9 +137,8 @@ int64_t DispatchSyscall(Task& t) {
   const SyscallEntry* e = LookupSyscall(a.nr);
   const bool strace = t.kernel().strace();
   // Calls that never return to the caller's frame are printed up front.
-  if (strace && e && (a.nr == 59 || a.nr == 60 || a.nr == 231 || a.nr == 15 || a.nr == 322)) {
-    spdlog::info("{} ...", FormatCall(t, e, a, 0, false));
-  }
+  const bool printed_early = strace && e && (a.nr == 59 || a.nr == 60 || a.nr == 231 || a.nr == 15 || a.nr == 322);
+  if (printed_early) spdlog::info("{} ...", FormatCall(t, e, a, 0, false));
   int64_t r;
   if (!e || !e->handler) {
     t.kernel().ReportUnimplemented(a.nr, e ? e->name : nullptr);
@@ -146,7 +146,12 @@ int64_t DispatchSyscall(Task& t) {
   } else {
     r = e->handler(t, a).raw();
   }
-  if (strace) spdlog::info("{} = {}", FormatCall(t, e, a, r, true), FormatResult(r));
+  // exit/exit_group never return; execve's "after" view is the new image.
+  if (strace && !(printed_early && a.nr != 59 && a.nr != 322)) {
+    spdlog::info("{} = {}", a.nr == 59 || a.nr == 322 ? absl::StrCat("[", t.tgid(), ":", t.tid(), "] ", e->name, "(...)")
+                                                       : FormatCall(t, e, a, r, true),
+                 FormatResult(r));
+  }
   return r;
 }
 

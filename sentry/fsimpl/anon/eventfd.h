@@ -1,9 +1,9 @@
 // EventFd: the file eventfd(2) returns, an 8-byte counter that threads and
 // processes signal each other with.
 //
-//   auto f = std::make_shared<EventFd>(/*initval=*/0, EFD_SEMAPHORE | EFD_NONBLOCK);
-//   f->Write(t, AsBytes(uint64_t{3}));   // counter 3
-//   f->Read(t, buf8);                    // 1 (semaphore mode), counter 2
+//   auto f = std::make_shared<EventFd>(/*initval=*/3, EFD_SEMAPHORE | EFD_NONBLOCK);
+//   uint8_t buf[8];
+//   f->Read(t, buf);   // 8 bytes holding 1 (semaphore mode); counter now 2
 //
 // Rules (eventfd(2)): reads and writes need an 8-byte buffer (EINVAL
 // otherwise; only 8 bytes move). read returns the counter and resets it,

@@ -15,6 +15,7 @@ namespace {
 
 constexpr uint32_t kReaderEvents = POLLIN | POLLRDNORM | POLLHUP;
 constexpr uint32_t kWriterEvents = POLLOUT | POLLWRNORM | POLLERR;
+constexpr int kCapSysResource = 24;  // CAP_SYS_RESOURCE: pipes past pipe-max-size
 
 }  // namespace
 
@@ -64,10 +65,22 @@ ErrnoOr<struct stat> PipeFile::Stat(Task& t) {
 }
 
 ErrnoOr<int64_t> PipeFile::Ioctl(Task& t, uint64_t cmd, uint64_t arg) {
-  if (cmd != FIONREAD) return Errno(ENOTTY);
-  int n = static_cast<int>(pipe_->Queued());
-  PAL_TRY_ERRNO(t.CopyOutObj(arg, n));
-  return int64_t{0};
+  switch (cmd) {
+    case FIONREAD: {
+      int n = static_cast<int>(pipe_->Queued());
+      PAL_TRY_ERRNO(t.CopyOutObj(arg, n));
+      return int64_t{0};
+    }
+    // fcntl(2) (sys_open.cc) hands these two over under their own numbers,
+    // with the argument by value; ENOTTY there means "not a pipe" (EBADF).
+    case F_GETPIPE_SZ:
+      return pipe_->Capacity();
+    case F_SETPIPE_SZ:
+      // The size is an unsigned int, as pipe_fcntl takes it.
+      return pipe_->SetCapacity(static_cast<uint32_t>(arg), t.creds().HasCap(kCapSysResource));
+    default:
+      return Errno(ENOTTY);
+  }
 }
 
 uint32_t PipeFile::Readiness(uint32_t mask) {

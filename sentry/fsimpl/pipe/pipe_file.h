@@ -42,7 +42,9 @@ class PipeFile final : public FileDescription {
   // On EPIPE also sends SIGPIPE to t (SendSigpipe), as Linux's pipe_write.
   ErrnoOr<int64_t> Write(Task& t, std::span<const uint8_t> src) override;
   ErrnoOr<struct stat> Stat(Task& t) override;
-  // FIONREAD: bytes queued, as an int.
+  // FIONREAD: bytes queued, as an int. Also F_GETPIPE_SZ and F_SETPIPE_SZ
+  // (fcntl command numbers, argument by value), because fcntl(2) passes
+  // them through Ioctl; ENOTTY for anything else.
   ErrnoOr<int64_t> Ioctl(Task& t, uint64_t cmd, uint64_t arg) override;
   uint32_t Readiness(uint32_t mask) override;
   void EventRegister(Waiter* w, uint32_t mask) override;
@@ -75,7 +77,8 @@ std::pair<FileRef, FileRef> MakePipe(int flags, uid_t uid = 0, gid_t gid = 0);
 Pipe* PipeOf(FileDescription& f);
 
 // fcntl(F_GETPIPE_SZ) / fcntl(F_SETPIPE_SZ, arg): EBADF if f is not a pipe
-// (as Linux). privileged: the caller has CAP_SYS_RESOURCE.
+// (as Linux). privileged: the caller has CAP_SYS_RESOURCE. (sys_open.cc's
+// fcntl currently goes through PipeFile::Ioctl instead; same results.)
 ErrnoOr<int64_t> PipeGetSize(FileDescription& f);
 ErrnoOr<int64_t> PipeSetSize(FileDescription& f, uint32_t size, bool privileged);
 

@@ -138,6 +138,18 @@ TEST_F(PipeTest, PipeSizeOfNonPipeIsEbadf) {
   EXPECT_EQ(PipeSetSize(other, 4096, true).error(), Errno(EBADF));
 }
 
+TEST_F(PipeTest, PipeSizeThroughTheFcntlHook) {
+  // sys_open.cc's fcntl passes F_{GET,SET}PIPE_SZ to Ioctl, by value.
+  EXPECT_EQ(*r_->Ioctl(t(), F_GETPIPE_SZ, 0), 65536);
+  EXPECT_EQ(*w_->Ioctl(t(), F_SETPIPE_SZ, 10000), 16384);
+  EXPECT_EQ(*r_->Ioctl(t(), F_GETPIPE_SZ, 0), 16384);
+  Credentials c = t().creds();
+  c.cap_effective = 0;  // no CAP_SYS_RESOURCE
+  t().set_creds(c);
+  EXPECT_EQ(w_->Ioctl(t(), F_SETPIPE_SZ, 2 << 20).error(), Errno(EPERM));
+  EXPECT_EQ(*w_->Ioctl(t(), F_SETPIPE_SZ, 1 << 20), 1 << 20);  // up to pipe-max-size
+}
+
 TEST_F(PipeTest, PacketModeKeepsWriteBoundaries) {
   auto [r, w] = MakePipe(O_NONBLOCK | O_DIRECT);
   std::vector<uint8_t> a = {1, 2, 3}, b = {4, 5, 6, 7, 8};
