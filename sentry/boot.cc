@@ -154,6 +154,9 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg) {
   sigemptyset(&set);
   for (int s : kForwarded) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // EPIPE on a host fd (stdio to a closed pipe) is the app's business: the
+  // sentry turns it into the app's SIGPIPE and must not die of it itself.
+  signal(SIGPIPE, SIG_IGN);
 
   PAL_ASSIGN_OR_RETURN(auto mf, MemoryFile::Create());
   int memfd = mf->fd();

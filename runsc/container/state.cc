@@ -28,7 +28,8 @@ nlohmann::ordered_json StateToJson(const ContainerState& state) {
 }
 
 std::string NowRfc3339() {
-  return absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone());
+  // Go's RFC3339Nano in UTC, as runc writes it: "2024-05-01T12:00:00.5Z".
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::Now(), absl::UTCTimeZone());
 }
 
 absl::StatusOr<StateDir> StateDir::Create(const std::string& root, const ContainerState& state) {

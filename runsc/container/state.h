@@ -38,7 +38,7 @@ struct ContainerState {
 
 nlohmann::ordered_json StateToJson(const ContainerState& state);
 
-// The current time as RFC 3339 with nanoseconds in UTC, for `created`.
+// The current time as RFC 3339 in UTC with up to nanoseconds, for `created`.
 std::string NowRfc3339();
 
 class StateDir {

@@ -11,7 +11,7 @@ Errno FutexTable::Wait(Task& t, FutexKey key, uint32_t val, uint32_t bitset, int
   {
     std::lock_guard<std::mutex> l(mu_);
     uint32_t cur;
-    PAL_TRY_ERRNO(t.CopyIn(key.addr, &cur, sizeof(cur)));
+    PAL_TRY_ERRNO(t.CopyIn(key.uaddr, &cur, sizeof(cur)));
     if (cur != val) return Errno(EAGAIN);
     t.waiter().Clear();
     queues_[key].push_back(&e);
@@ -70,7 +70,7 @@ ErrnoOr<int> FutexTable::Requeue(Task& t, FutexKey from, FutexKey to, int n, int
   std::lock_guard<std::mutex> l(mu_);
   if (cmp) {
     uint32_t cur;
-    PAL_TRY_ERRNO(t.CopyIn(from.addr, &cur, sizeof(cur)));
+    PAL_TRY_ERRNO(t.CopyIn(from.uaddr, &cur, sizeof(cur)));
     if (cur != *cmp) return Errno(EAGAIN);
   }
   auto it = queues_.find(from);
@@ -85,7 +85,7 @@ ErrnoOr<int> FutexTable::Requeue(Task& t, FutexKey from, FutexKey to, int n, int
     woken++;
   }
   while (!q.empty() && moved < n2 && !(from == to)) {
-    queues_[to].push_back(q.front());
+    queues_[to].push_back(q.front());  // keyed by identity only
     q.pop_front();
     moved++;
   }
@@ -107,7 +107,7 @@ ErrnoOr<int> FutexTable::WakeOp(Task& t, FutexKey k1, FutexKey k2, int n1, int n
     // Not atomic against app threads running concurrently on other host
     // CPUs; glibc >= 2.25 no longer uses FUTEX_WAKE_OP in its hot paths.
     std::lock_guard<std::mutex> l(mu_);
-    PAL_TRY_ERRNO(t.CopyIn(k2.addr, &old, sizeof(old)));
+    PAL_TRY_ERRNO(t.CopyIn(k2.uaddr, &old, sizeof(old)));
     int nv = old;
     switch (opcode) {
       case FUTEX_OP_SET: nv = oparg; break;
@@ -117,7 +117,7 @@ ErrnoOr<int> FutexTable::WakeOp(Task& t, FutexKey k1, FutexKey k2, int n1, int n
       case FUTEX_OP_XOR: nv = old ^ oparg; break;
       default: return Errno(ENOSYS);
     }
-    PAL_TRY_ERRNO(t.CopyOut(k2.addr, &nv, sizeof(nv)));
+    PAL_TRY_ERRNO(t.CopyOut(k2.uaddr, &nv, sizeof(nv)));
   }
   bool cond;
   switch (cmp) {

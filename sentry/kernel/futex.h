@@ -16,11 +16,17 @@ namespace palisade {
 class Task;
 class Waiter;
 
+// (space, addr) identifies a futex: space is a MemoryManager with a user
+// address, or the MemoryFile with an offset (shared mappings). uaddr is
+// the caller's address of the word and takes no part in identity.
 struct FutexKey {
-  const void* mm = nullptr;  // MemoryManager identity
+  const void* mm = nullptr;
   uint64_t addr = 0;
+  uint64_t uaddr = 0;
+  FutexKey(const void* space, uint64_t a) : mm(space), addr(a), uaddr(a) {}
+  FutexKey(const void* space, uint64_t a, uint64_t user) : mm(space), addr(a), uaddr(user) {}
   bool operator<(const FutexKey& o) const { return mm != o.mm ? mm < o.mm : addr < o.addr; }
-  bool operator==(const FutexKey&) const = default;
+  bool operator==(const FutexKey& o) const { return mm == o.mm && addr == o.addr; }
 };
 
 class FutexTable {

@@ -128,14 +128,31 @@ ErrnoOr<WaitResult> WaitForChild(Task& t, int idtype, int id, int options) {
       std::lock_guard<std::mutex> l(k.mu());
       bool any = false;
       std::shared_ptr<ThreadGroup> found;
+      int report = 0;  // the wait status for a stop or continue
       for (auto& c : self.children) {
         if (!MatchesLocked(t, *c, idtype, id)) continue;
         any = true;
         if (c->zombie) {
+          if (!(options & WEXITED)) continue;
           found = c;
           break;
         }
+        if ((options & WSTOPPED) && c->stopped && c->stop_report) {
+          report = (c->stop_signal << 8) | 0x7f;
+          if (!(options & WNOWAIT)) c->stop_report = false;
+        } else if ((options & WCONTINUED) && c->cont_report) {
+          report = 0xffff;
+          if (!(options & WNOWAIT)) c->cont_report = false;
+        }
+        if (report) {
+          WaitResult wr;
+          wr.pid = c->pid();
+          wr.status = report;
+          result = wr;
+          break;
+        }
       }
+      if (report) break;
       if (!any) {
         result = Errno(ECHILD);
         break;

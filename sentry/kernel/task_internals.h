@@ -64,6 +64,8 @@ struct TaskOps {
   // Before returning to the app: restart handling, then deliver one signal.
   static void DeliverPending(Task& t, int64_t syscall_result_errno);
   static void Interrupt(Task& t);
+  // Sleeps while t's group is stopped (job control), until SIGCONT or kill.
+  static void WaitWhileStopped(Task& t);
 };
 
 siginfo_t MakeKillInfo(int sig, int code, int sender_pid, uint32_t sender_uid);

@@ -63,6 +63,8 @@ void RunTask(const std::shared_ptr<Task>& tp) {
   TaskOps::DeliverPending(t, 0);
 
   while (!in.killed) {
+    TaskOps::WaitWhileStopped(t);
+    if (in.killed) break;
     platform::Event ev = in.ctx->Switch(t.mm().address_space(), t.regs());
     switch (ev.kind) {
       case platform::EventKind::kSyscall: {

@@ -1,5 +1,7 @@
 // Signal generation and delivery: queues, default actions, handler frames,
 // and syscall restart at syscall exit.
+#include <poll.h>
+
 #include <cstring>
 
 #ifndef SA_RESTORER
@@ -48,13 +50,28 @@ bool IgnoredLocked(ThreadGroup& tg, const siginfo_t& info, bool blocked) {
   bool from_outside = info.si_code == SI_USER && info.si_pid == 0;
   const auto& act = tg.handlers->actions[sig];
   if (sig == SIGKILL) return false;
+  // A blocked signal is always queued: the handler may change before it
+  // is unblocked (Linux's sig_ignored checks the mask first).
+  if (blocked) return false;
   if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) return !blocked;
   if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
     if (tg.pid() == 1 && !from_outside) return true;
     DefaultAction d = DefaultFor(sig);
-    if (d == DefaultAction::kIgnore || d == DefaultAction::kCont || d == DefaultAction::kStop) return !blocked;
+    if (d == DefaultAction::kIgnore || d == DefaultAction::kCont) return true;
   }
   return false;
+}
+
+// Faults raised by the app's own instructions are forced: they kill even
+// init. Everything else with a default action is dropped for init unless it
+// came from outside the sandbox (SIGNAL_UNKILLABLE).
+bool InitIgnores(const ThreadGroup& tg, const siginfo_t& info) {
+  if (tg.pid() != 1) return false;
+  if (info.si_code == SI_USER && info.si_pid == 0) return false;
+  int sig = info.si_signo;
+  bool fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+  if (fault && info.si_code > 0 && info.si_code != SI_KERNEL) return false;
+  return true;
 }
 
 bool AlreadyPending(const std::deque<siginfo_t>& q, int sig) {
@@ -91,6 +108,77 @@ void TaskOps::GroupExitLocked(ThreadGroup& tg, int status) {
   }
 }
 
+namespace {
+
+// Tells the parent about a stop or continue: wait queue plus SIGCHLD
+// (unless the parent asked for SA_NOCLDSTOP).
+void NotifyParentJobControlLocked(ThreadGroup& tg, int code, int status) {
+  auto parent = tg.parent.lock();
+  if (!parent) return;
+  parent->child_events.Notify(kEventAll);
+  if (parent->handlers->actions[SIGCHLD].flags & SA_NOCLDSTOP) return;
+  siginfo_t info{};
+  info.si_signo = SIGCHLD;
+  info.si_code = code;
+  info.si_pid = tg.pid();
+  info.si_status = status;
+  TaskOps::SendToGroupLocked(*parent, info);
+}
+
+void DropPending(ThreadGroup& tg, uint64_t signals) {
+  auto drop = [&](std::deque<siginfo_t>& q) {
+    q.erase(std::remove_if(q.begin(), q.end(), [&](auto& i) { return (SigSet::Bit(i.si_signo) & signals) != 0; }),
+            q.end());
+  };
+  drop(tg.shared_pending);
+  for (auto& t : tg.tasks) drop(t->internals().pending);
+}
+
+constexpr uint64_t kStopSignals =
+    SigSet::Bit(SIGSTOP) | SigSet::Bit(SIGTSTP) | SigSet::Bit(SIGTTIN) | SigSet::Bit(SIGTTOU);
+
+// Linux's prepare_signal: SIGCONT resumes a stopped group and cancels
+// pending stops; a stop signal cancels a pending SIGCONT. Both happen when
+// the signal is sent, whatever its handler.
+void PrepareSignalLocked(ThreadGroup& tg, int sig) {
+  if (sig == SIGCONT) {
+    DropPending(tg, kStopSignals);
+    if (tg.stopped) {
+      tg.stopped = false;
+      tg.stop_report = false;
+      tg.cont_report = true;
+      for (auto& t : tg.tasks) t->waiter().Notify();
+      NotifyParentJobControlLocked(tg, CLD_CONTINUED, SIGCONT);
+    }
+  } else if (SigSet::Bit(sig) & kStopSignals) {
+    DropPending(tg, SigSet::Bit(SIGCONT));
+  }
+}
+
+void StopGroupLocked(ThreadGroup& tg, int sig) {
+  if (tg.stopped || tg.group_exiting) return;
+  tg.stopped = true;
+  tg.stop_signal = sig;
+  tg.stop_report = true;
+  tg.cont_report = false;
+  for (auto& t : tg.tasks) TaskOps::Interrupt(*t);
+  NotifyParentJobControlLocked(tg, CLD_STOPPED, sig);
+}
+
+}  // namespace
+
+void TaskOps::WaitWhileStopped(Task& t) {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      if (!t.thread_group().stopped || t.internals().killed) return;
+    }
+    struct pollfd p = {t.waiter().fd(), POLLIN, 0};
+    (void)poll(&p, 1, 100);
+    t.waiter().Clear();
+  }
+}
+
 void TaskOps::SendToTaskLocked(Task& t, const siginfo_t& info) {
   ThreadGroup& tg = t.thread_group();
   int sig = info.si_signo;
@@ -100,6 +188,7 @@ void TaskOps::SendToTaskLocked(Task& t, const siginfo_t& info) {
     return;
   }
   auto& in = t.internals();
+  PrepareSignalLocked(tg, sig);
   if (IgnoredLocked(tg, info, in.mask.Has(sig))) return;
   if (AlreadyPending(in.pending, sig)) return;
   in.pending.push_back(info);
@@ -113,6 +202,7 @@ void TaskOps::SendToGroupLocked(ThreadGroup& tg, const siginfo_t& info) {
     GroupExitLocked(tg, SIGKILL);
     return;
   }
+  PrepareSignalLocked(tg, sig);
   bool all_block = true;
   for (auto& t : tg.tasks) all_block &= t->internals().mask.Has(sig);
   if (IgnoredLocked(tg, info, all_block)) return;
@@ -225,9 +315,10 @@ void TaskOps::DeliverPending(Task& t, int64_t r) {
     if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
       DefaultAction d = DefaultFor(sig);
       if (d == DefaultAction::kIgnore || d == DefaultAction::kCont) continue;
+      if (InitIgnores(t.thread_group(), info)) continue;
       if (d == DefaultAction::kStop) {
-        spdlog::debug("task {}: job-control stop ({}) not supported; ignored", t.tid(), sig);
-        continue;
+        StopGroupLocked(t.thread_group(), sig);
+        break;  // the run loop sleeps until SIGCONT; restart settles below
       }
       // A fatal signal kills the whole group, with a core flag for kCore.
       GroupExitLocked(t.thread_group(), sig | (d == DefaultAction::kCore ? 0x80 : 0));

@@ -40,6 +40,11 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   bool group_exiting = false;
   int group_exit_status = 0;  // wait status once group_exiting
   bool zombie = false;        // all threads gone, not yet reaped
+  // Job control: a group stop (SIGSTOP, SIGTSTP ...) until SIGCONT.
+  bool stopped = false;
+  int stop_signal = 0;
+  bool stop_report = false;  // a stop not yet reported to wait(WUNTRACED)
+  bool cont_report = false;  // a continue not yet reported to wait(WCONTINUED)
   int exit_signal = SIGCHLD;  // sent to parent at exit (clone's low byte)
   int pgid = 0, sid = 0;
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};

@@ -87,6 +87,10 @@ class MemoryManager {
   // vec gets one byte per page of [addr, addr+len): 1 if it has memory.
   // REQUIRES: vec.size() >= pages (EINVAL otherwise).
   Errno Mincore(uint64_t addr, uint64_t len, std::span<uint8_t> vec);
+  // For shared futexes: the MemoryFile offset behind addr if it lies in a
+  // MAP_SHARED mapping (the same in every mm that shares it), else EFAULT
+  // for unmapped addresses and ENOENT for private memory.
+  ErrnoOr<uint64_t> SharedOffset(uint64_t addr);
   // mlock(2)/munlock(2): ENOMEM if part of the range is unmapped. Nothing
   // is ever swapped, so locking only faults file pages in (as Linux does).
   Errno Mlock(uint64_t addr, uint64_t len, bool lock);

@@ -57,4 +57,12 @@ void MemoryManager::set_mmap_base(uint64_t a) {
   impl_->mmap_base = mm::PageDown(a);
 }
 
+ErrnoOr<uint64_t> MemoryManager::SharedOffset(uint64_t addr) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  mm::Vma* v = impl_->Find(addr);
+  if (!v) return Errno(EFAULT);
+  if (!v->shared || !v->backing) return Errno(ENOENT);
+  return v->backing->offset() + v->backing_off + (addr - v->start);
+}
+
 }  // namespace palisade

@@ -74,7 +74,7 @@ PAL_HANDLER(Futex);
 // sys_time.cc
 PAL_HANDLER(ClockGettime); PAL_HANDLER(ClockGetres); PAL_HANDLER(Gettimeofday);
 PAL_HANDLER(Time); PAL_HANDLER(Nanosleep); PAL_HANDLER(ClockNanosleep);
-PAL_HANDLER(Alarm); PAL_HANDLER(Setitimer); PAL_HANDLER(Getitimer);
+PAL_HANDLER(ClockSettime); PAL_HANDLER(Settimeofday); PAL_HANDLER(Alarm); PAL_HANDLER(Setitimer); PAL_HANDLER(Getitimer);
 // sys_misc.cc
 PAL_HANDLER(Uname); PAL_HANDLER(Sethostname); PAL_HANDLER(Sysinfo); PAL_HANDLER(Getrandom);
 

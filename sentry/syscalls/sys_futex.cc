@@ -15,7 +15,18 @@ SyscallResult Futex(Task& t, const SyscallArgs& a) {
   bool realtime = op & FUTEX_CLOCK_REALTIME;
   uint32_t val = a[2].Uint();
   if (addr & 3) return Errno(EINVAL);
-  FutexKey key{&t.mm(), addr};
+  bool is_private = op & FUTEX_PRIVATE_FLAG;
+  // Shared futexes in MAP_SHARED memory are keyed by the MemoryFile offset,
+  // so processes sharing the mapping (after fork) meet on one key; private
+  // memory is keyed per address space, as Linux does.
+  auto key_for = [&](uint64_t a) {
+    if (!is_private) {
+      auto off = t.mm().SharedOffset(a);
+      if (off.ok()) return FutexKey(&t.kernel().memory_file(), *off, a);
+    }
+    return FutexKey(&t.mm(), a);
+  };
+  FutexKey key = key_for(addr);
   auto& ft = t.kernel().futexes();
 
   auto deadline_from = [&](bool absolute) -> ErrnoOr<int64_t> {
@@ -55,12 +66,12 @@ SyscallResult Futex(Task& t, const SyscallArgs& a) {
     case FUTEX_CMP_REQUEUE: {
       int n2 = static_cast<int>(a[3].raw);  // val2 travels in the timeout slot
       if (static_cast<int>(val) < 0 || n2 < 0) return Errno(EINVAL);
-      FutexKey to{&t.mm(), a[4].Ptr()};
+      FutexKey to = key_for(a[4].Ptr());
       uint32_t cmp = a[5].Uint();
       return ft.Requeue(t, key, to, static_cast<int>(val), n2, cmd == FUTEX_CMP_REQUEUE ? &cmp : nullptr);
     }
     case FUTEX_WAKE_OP: {
-      FutexKey k2{&t.mm(), a[4].Ptr()};
+      FutexKey k2 = key_for(a[4].Ptr());
       return ft.WakeOp(t, key, k2, static_cast<int>(val), static_cast<int>(a[3].raw), a[5].Uint());
     }
     default:

@@ -1,47 +1,131 @@
 // open/close and the fd table: open, openat, creat, close, close_range,
 // dup/dup2/dup3, fcntl and ioctl. Descriptor numbers are the FdTable's;
 // path work is vfs::OpenAt's.
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 
+#include "sentry/fsimpl/pipe/pipe_file.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/sys_file_util.h"
+#include "sentry/syscalls/sys_poll_common.h"
+#include "sentry/vfs/file_lock.h"
 #include "sentry/vfs/vfs.h"
 
 namespace palisade::sys {
 
 namespace {
 
-constexpr int kFdLimit = 1024 * 1024;  // FdTable's default: fs.nr_open
+// The caller's RLIMIT_NOFILE (soft): fd numbers must stay below it.
+int FdLimit(Task& t) { return static_cast<int>(std::min<uint64_t>(NofileLimit(t), 1024 * 1024)); }
 
 ErrnoOr<int64_t> DoOpen(Task& t, int dirfd, uint64_t path_addr, int flags, uint32_t mode) {
   PAL_TRY(std::string path, CopyInPath(t, path_addr));
   PAL_TRY(FileRef f, vfs::OpenAt(vfs::ContextFor(t), dirfd, path, flags, mode));
-  PAL_TRY(int fd, t.fds().Add(std::move(f), flags & O_CLOEXEC));
+  PAL_TRY(int fd, t.fds().Add(std::move(f), flags & O_CLOEXEC, 0, FdLimit(t)));
   return fd;
 }
 
-// F_GETLK/F_SETLK/F_OFD_*: validates the request as Linux does. Locks are
-// not recorded: every lock request succeeds and F_GETLK reports the range
-// unlocked. That is right for a single process (the common case in a
-// container); processes of one sandbox do not exclude each other.
-ErrnoOr<int64_t> FakeLock(Task& t, FileDescription& f, int cmd, uint64_t arg) {
+// The lock owner and file key of a record-lock call on f.
+struct LockTarget {
+  vfs::FileLocks::Key key;
+  vfs::FileLocks::Owner owner;
+  int64_t size;
+};
+
+ErrnoOr<LockTarget> LockTargetOf(Task& t, const FileRef& f, bool ofd) {
+  VirtualPath p = vfs::PathOf(*f);
+  if (!p.valid()) return Errno(EINVAL);  // pipes, sockets: no inode to lock here
+  PAL_TRY(InodeAttr a, p.dentry->inode()->GetAttr());
+  LockTarget lt{{p.dentry->inode()->FsId(), a.dev, a.ino}, {}, a.size};
+  if (ofd) {
+    lt.owner = {f.get(), std::weak_ptr<const void>(std::shared_ptr<const void>(f)), -1};
+  } else {
+    const std::shared_ptr<FdTable>& table = t.fds_ref();
+    lt.owner = {table.get(), std::weak_ptr<const void>(std::shared_ptr<const void>(table)), t.tgid()};
+  }
+  return lt;
+}
+
+// close() of any fd of a file drops the process's POSIX locks on it.
+void ReleasePosixLocks(Task& t, const FileRef& f) {
+  if (!f || !vfs::FileLocks::Global().Any()) return;
+  VirtualPath p = vfs::PathOf(*f);
+  if (!p.valid()) return;
+  auto a = p.dentry->inode()->GetAttr();
+  if (!a.ok()) return;
+  vfs::FileLocks::Global().ReleaseAll({p.dentry->inode()->FsId(), a->dev, a->ino}, t.fds_ref().get());
+}
+
+// F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* forms (fcntl(2) "Advisory
+// record locking"). F_SETLKW re-checks whenever a lock is released and at
+// least every 50 ms (an owner can vanish without releasing: process exit).
+// No deadlock detection (EDEADLK is never returned).
+ErrnoOr<int64_t> RecordLock(Task& t, const FileRef& f, int cmd, uint64_t arg) {
   struct flock fl {};
   PAL_TRY_ERRNO(t.CopyInObj(arg, fl));
-  if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK) return Errno(EINVAL);
-  if (fl.l_whence != SEEK_SET && fl.l_whence != SEEK_CUR && fl.l_whence != SEEK_END) return Errno(EINVAL);
   const bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+  const bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
+  const bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+  if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && (get || fl.l_type != F_UNLCK)) return Errno(EINVAL);
   if (ofd && fl.l_pid != 0) return Errno(EINVAL);
-  if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
-    if (fl.l_type == F_UNLCK) return Errno(EINVAL);
-    fl.l_type = F_UNLCK;
+  PAL_TRY(LockTarget lt, LockTargetOf(t, f, ofd));
+  int64_t base;
+  switch (fl.l_whence) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: {
+      PAL_TRY(base, f->Seek(t, 0, SEEK_CUR));
+      break;
+    }
+    case SEEK_END: base = lt.size; break;
+    default: return Errno(EINVAL);
+  }
+  int64_t start, end;
+  if (__builtin_add_overflow(base, fl.l_start, &start)) return Errno(EOVERFLOW);
+  if (fl.l_len > 0) {
+    if (__builtin_add_overflow(start, fl.l_len - 1, &end)) return Errno(EOVERFLOW);
+  } else if (fl.l_len == 0) {
+    end = vfs::FileLocks::kEof;
+  } else {
+    end = start - 1;
+    start += fl.l_len;
+  }
+  if (start < 0) return Errno(EINVAL);
+  vfs::FileLocks& locks = vfs::FileLocks::Global();
+  if (get) {
+    std::optional<vfs::FileLocks::Conflict> c = locks.Test(lt.key, lt.owner.id, fl.l_type, start, end);
+    if (!c) {
+      fl.l_type = F_UNLCK;
+    } else {
+      fl.l_type = static_cast<short>(c->type);
+      fl.l_whence = SEEK_SET;
+      fl.l_start = c->start;
+      fl.l_len = c->end == vfs::FileLocks::kEof ? 0 : c->end - c->start + 1;
+      fl.l_pid = c->pid;
+    }
     PAL_TRY_ERRNO(t.CopyOutObj(arg, fl));
     return int64_t{0};
   }
-  if (fl.l_type == F_RDLCK && !f.readable()) return Errno(EBADF);
-  if (fl.l_type == F_WRLCK && !f.writable()) return Errno(EBADF);
-  return int64_t{0};
+  if (fl.l_type == F_RDLCK && !f->readable()) return Errno(EBADF);
+  if (fl.l_type == F_WRLCK && !f->writable()) return Errno(EBADF);
+  Errno e = locks.Set(lt.key, lt.owner, fl.l_type, start, end);
+  if (e != Errno(EAGAIN) || !wait) return e.ok() ? ErrnoOr<int64_t>(int64_t{0}) : ErrnoOr<int64_t>(e);
+  Waiter& w = t.waiter();
+  w.Clear();
+  locks.changed().Register(&w, kEventAll);
+  for (;;) {
+    e = locks.Set(lt.key, lt.owner, fl.l_type, start, end);
+    if (e != Errno(EAGAIN)) break;
+    Errno b = t.Block(MonotonicNowNs() + 50'000'000);
+    if (b == Errno(EINTR)) {
+      e = Errno(kERESTARTSYS);
+      break;
+    }
+    w.Clear();
+  }
+  locks.changed().Unregister(&w);
+  return e.ok() ? ErrnoOr<int64_t>(int64_t{0}) : ErrnoOr<int64_t>(e);
 }
 
 }  // namespace
@@ -58,6 +142,7 @@ SyscallResult Creat(Task& t, const SyscallArgs& a) {
 
 SyscallResult Close(Task& t, const SyscallArgs& a) {
   PAL_TRY(FileRef f, t.fds().Remove(a[0].Fd()));
+  ReleasePosixLocks(t, f);
   f.reset();  // the last reference releases the file here, outside the table lock
   return int64_t{0};
 }
@@ -75,8 +160,8 @@ SyscallResult CloseRange(Task& t, const SyscallArgs& a) {
     if (static_cast<uint32_t>(fd) < first || static_cast<uint32_t>(fd) > last) continue;
     if (flags & CLOSE_RANGE_CLOEXEC) {
       (void)t.fds().SetCloexec(fd, true);
-    } else {
-      (void)t.fds().Remove(fd);
+    } else if (auto f = t.fds().Remove(fd); f.ok()) {
+      ReleasePosixLocks(t, *f);
     }
   }
   return int64_t{0};
@@ -84,7 +169,7 @@ SyscallResult CloseRange(Task& t, const SyscallArgs& a) {
 
 SyscallResult Dup(Task& t, const SyscallArgs& a) {
   PAL_TRY(FileRef f, t.fds().GetOrEbadf(a[0].Fd()));
-  PAL_TRY(int fd, t.fds().Add(std::move(f), false));
+  PAL_TRY(int fd, t.fds().Add(std::move(f), false, 0, FdLimit(t)));
   return int64_t{fd};
 }
 
@@ -92,7 +177,10 @@ SyscallResult Dup2(Task& t, const SyscallArgs& a) {
   int oldfd = a[0].Fd(), newfd = a[1].Fd();
   PAL_TRY(FileRef f, t.fds().GetOrEbadf(oldfd));
   if (oldfd == newfd) return int64_t{newfd};
-  PAL_TRY_ERRNO(t.fds().Set(newfd, std::move(f), false, kFdLimit));
+  if (newfd < 0 || newfd >= FdLimit(t)) return Errno(EBADF);
+  FileRef replaced = t.fds().Get(newfd);
+  PAL_TRY_ERRNO(t.fds().Set(newfd, std::move(f), false));
+  ReleasePosixLocks(t, replaced);
   return int64_t{newfd};
 }
 
@@ -100,9 +188,11 @@ SyscallResult Dup3(Task& t, const SyscallArgs& a) {
   int oldfd = a[0].Fd(), newfd = a[1].Fd(), flags = a[2].Int();
   if (flags & ~O_CLOEXEC) return Errno(EINVAL);
   if (oldfd == newfd) return Errno(EINVAL);
-  if (newfd < 0 || newfd >= kFdLimit) return Errno(EBADF);
+  if (newfd < 0 || newfd >= FdLimit(t)) return Errno(EBADF);
   PAL_TRY(FileRef f, t.fds().GetOrEbadf(oldfd));
-  PAL_TRY_ERRNO(t.fds().Set(newfd, std::move(f), flags & O_CLOEXEC, kFdLimit));
+  FileRef replaced = t.fds().Get(newfd);
+  PAL_TRY_ERRNO(t.fds().Set(newfd, std::move(f), flags & O_CLOEXEC));
+  ReleasePosixLocks(t, replaced);
   return int64_t{newfd};
 }
 
@@ -119,8 +209,9 @@ SyscallResult Fcntl(Task& t, const SyscallArgs& a) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
       int min = static_cast<int>(arg);
-      if (min < 0 || min >= kFdLimit) return Errno(EINVAL);
-      PAL_TRY(int nfd, t.fds().Add(std::move(f), cmd == F_DUPFD_CLOEXEC, min, kFdLimit));
+      int limit = FdLimit(t);
+      if (arg >= static_cast<uint64_t>(limit)) return Errno(EINVAL);
+      PAL_TRY(int nfd, t.fds().Add(std::move(f), cmd == F_DUPFD_CLOEXEC, min, limit));
       return int64_t{nfd};
     }
     case F_GETFD: return int64_t{t.fds().GetCloexec(fd) ? FD_CLOEXEC : 0};
@@ -135,7 +226,7 @@ SyscallResult Fcntl(Task& t, const SyscallArgs& a) {
         // Only the owner (or CAP_FOWNER) may set O_NOATIME.
         auto st = f->Stat(t);
         Credentials c = t.creds();
-        if (st.ok() && c.fsuid != st->st_uid && !c.HasCap(3 /* CAP_FOWNER */)) return Errno(EPERM);
+        if (st.ok() && c.fsuid != st->st_uid && !c.HasCap(CAP_FOWNER)) return Errno(EPERM);
       }
       f->set_status_flags(nf);
       return int64_t{0};
@@ -145,7 +236,7 @@ SyscallResult Fcntl(Task& t, const SyscallArgs& a) {
     case F_SETLKW:
     case F_OFD_GETLK:
     case F_OFD_SETLK:
-    case F_OFD_SETLKW: return FakeLock(t, *f, cmd, arg);
+    case F_OFD_SETLKW: return RecordLock(t, f, cmd, arg);
     case F_GETOWN: return int64_t{0};  // no SIGIO owner is recorded (O_ASYNC is not delivered)
     case F_SETOWN: return int64_t{0};
     case F_GETOWN_EX: {
@@ -162,14 +253,8 @@ SyscallResult Fcntl(Task& t, const SyscallArgs& a) {
     case F_GETSIG: return int64_t{0};
     case F_SETSIG: return arg > 64 ? SyscallResult(Errno(EINVAL)) : SyscallResult(int64_t{0});
     case F_GETLEASE: return int64_t{F_UNLCK};
-    case F_GETPIPE_SZ:
-    case F_SETPIPE_SZ: {
-      // Pipes answer these through their Ioctl hook (same command numbers);
-      // anything else is not a pipe: EBADF, as Linux says.
-      ErrnoOr<int64_t> r = f->Ioctl(t, static_cast<uint64_t>(cmd), arg);
-      if (!r.ok() && r.error() == Errno(ENOTTY)) return Errno(EBADF);
-      return r;
-    }
+    case F_GETPIPE_SZ: return PipeGetSize(*f);
+    case F_SETPIPE_SZ: return PipeSetSize(*f, static_cast<uint32_t>(arg), t.creds().HasCap(CAP_SYS_RESOURCE));
     default:
       // F_SETLEASE, F_NOTIFY, seals (memfd only), rw hints: unsupported.
       return Errno(EINVAL);

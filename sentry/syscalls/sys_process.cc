@@ -24,7 +24,10 @@ ErrnoOr<std::vector<std::string>> CopyInStringArray(Task& t, uint64_t addr) {
     uint64_t p;
     PAL_TRY_ERRNO(t.CopyInObj(addr + 8ull * i, p));
     if (p == 0) break;
-    PAL_TRY(std::string s, t.CopyInString(p, 128 * 1024));
+    auto str = t.CopyInString(p, 128 * 1024);
+    // One string over MAX_ARG_STRLEN is E2BIG for execve, not ENAMETOOLONG.
+    if (!str.ok()) return str.error() == Errno(ENAMETOOLONG) ? Errno(E2BIG) : str.error();
+    std::string s = std::move(*str);
     total += s.size() + 1 + 8;
     if (total > 2 * 1024 * 1024) return Errno(E2BIG);
     out.push_back(std::move(s));
@@ -114,7 +117,8 @@ SyscallResult Wait4(Task& t, const SyscallArgs& a) {
     idtype = P_PGID;
     id = -pid;
   }
-  PAL_TRY(WaitResult r, WaitForChild(t, idtype, id, options & WNOHANG));
+  // wait4's WUNTRACED is waitid's WSTOPPED (same bit); exits always count.
+  PAL_TRY(WaitResult r, WaitForChild(t, idtype, id, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED));
   if (r.pid > 0 && a[1].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(r.status)));
   if (r.pid > 0 && a[3].Ptr()) {
     struct rusage ru {};
@@ -132,11 +136,7 @@ SyscallResult Waitid(Task& t, const SyscallArgs& a) {
   if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE))
     return Errno(EINVAL);
   if (idtype == P_PID && id <= 0) return Errno(EINVAL);
-  // Without WEXITED nothing can be reported: stops are not emulated.
-  if (!(options & WEXITED)) {
-    if (options & WNOHANG) return int64_t(0);
-  }
-  PAL_TRY(WaitResult r, WaitForChild(t, idtype, id, options & (WNOHANG | WNOWAIT)));
+  PAL_TRY(WaitResult r, WaitForChild(t, idtype, id, options & (WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED)));
   if (a[2].Ptr()) {
     siginfo_t info{};
     if (r.pid > 0) {
@@ -146,6 +146,12 @@ SyscallResult Waitid(Task& t, const SyscallArgs& a) {
       if (WIFEXITED(r.status)) {
         info.si_code = CLD_EXITED;
         info.si_status = WEXITSTATUS(r.status);
+      } else if (WIFSTOPPED(r.status)) {
+        info.si_code = CLD_STOPPED;
+        info.si_status = WSTOPSIG(r.status);
+      } else if (WIFCONTINUED(r.status)) {
+        info.si_code = CLD_CONTINUED;
+        info.si_status = SIGCONT;
       } else {
         info.si_code = WCOREDUMP(r.status) ? CLD_DUMPED : CLD_KILLED;
         info.si_status = WTERMSIG(r.status);

@@ -59,6 +59,26 @@ SyscallResult ClockGettime(Task& t, const SyscallArgs& a) {
   return int64_t(0);
 }
 
+// The sandbox never sets the host's clocks; like a container without
+// CAP_SYS_TIME, setting CLOCK_REALTIME is EPERM. Other clocks are EINVAL.
+SyscallResult ClockSettime(Task& t, const SyscallArgs& a) {
+  PAL_TRY(clockid_t c, HostClock(a[0].Int()));
+  struct timespec ts;
+  PAL_TRY_ERRNO(t.CopyInObj(a[1].Ptr(), ts));
+  if (c != CLOCK_REALTIME) return Errno(EINVAL);
+  if (!ValidTimespec(ts)) return Errno(EINVAL);
+  return Errno(EPERM);
+}
+
+SyscallResult Settimeofday(Task& t, const SyscallArgs& a) {
+  if (a[0].Ptr()) {
+    struct timeval tv;
+    PAL_TRY_ERRNO(t.CopyInObj(a[0].Ptr(), tv));
+    if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return Errno(EINVAL);
+  }
+  return Errno(EPERM);
+}
+
 SyscallResult ClockGetres(Task& t, const SyscallArgs& a) {
   PAL_TRY(clockid_t c, HostClock(a[0].Int()));
   struct timespec ts;

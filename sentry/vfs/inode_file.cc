@@ -37,9 +37,10 @@ ErrnoOr<std::vector<DirEntry>> DirectoryFile::ReadEntries(size_t max) {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<DirEntry> out;
   if (max == 0) return out;
+  PAL_TRY(InodeAttr self, inode_->GetAttr());
+  if (self.nlink == 0) return Errno(ENOENT);  // removed while open (IS_DEADDIR)
   if (pos_ == 0) {
-    PAL_TRY(InodeAttr a, inode_->GetAttr());
-    out.push_back(DirEntry{a.ino, DT_DIR, ".", 1});
+    out.push_back(DirEntry{self.ino, DT_DIR, ".", 1});
     pos_ = 1;
   }
   if (pos_ == 1 && out.size() < max) {

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <deque>
 
 #include "sentry/fsimpl/anon/anon_inode.h"
 #include "sentry/kernel/task.h"
@@ -36,8 +37,10 @@ class WaiterPool {
       all_.push_back(std::make_unique<Waiter>());
       return all_.back().get();
     }
-    Waiter* w = free_.back();
-    free_.pop_back();
+    // The oldest free one: a just-retired Waiter may still be about to be
+    // unregistered by its dying file, so it goes to the back of the line.
+    Waiter* w = free_.front();
+    free_.pop_front();
     w->Clear();
     return w;
   }
@@ -54,7 +57,7 @@ class WaiterPool {
   }
   std::mutex mu_;
   std::vector<std::unique_ptr<Waiter>> all_;
-  std::vector<Waiter*> free_;
+  std::deque<Waiter*> free_;
   size_t budget_;
 };
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,7 +62,9 @@ TEST(StateDirTest, CreateWritesStateJsonAndRemoveDeletesIt) {
   EXPECT_EQ(j["bundle"], "/b");
   EXPECT_EQ(j["rootfs"], "/b/rootfs");
   EXPECT_EQ(j["annotations"]["k"], "v");
-  EXPECT_NE(j["created"].get<std::string>().find('T'), std::string::npos);
+  const std::string created = j["created"];
+  EXPECT_TRUE(std::regex_match(created, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)")))
+      << created;
 
   ContainerState stopped = SampleState("c1");
   stopped.status = kStatusStopped;

@@ -1,0 +1,102 @@
+#include "sentry/vfs/file_lock.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+
+namespace palisade::vfs {
+
+namespace {
+
+bool Overlaps(int64_t s1, int64_t e1, int64_t s2, int64_t e2) { return s1 <= e2 && s2 <= e1; }
+
+}  // namespace
+
+FileLocks& FileLocks::Global() {
+  static FileLocks* locks = new FileLocks();  // never destroyed: used until the sentry exits
+  return *locks;
+}
+
+bool FileLocks::Any() {
+  std::lock_guard<std::mutex> l(mu_);
+  return !locks_.empty();
+}
+
+std::optional<FileLocks::Conflict> FileLocks::Test(const Key& k, const void* owner, int type, int64_t start,
+                                                   int64_t end) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = locks_.find(k);
+  if (it == locks_.end()) return std::nullopt;
+  for (const Lock& lk : it->second) {
+    if (lk.owner == owner || lk.alive.expired()) continue;
+    if ((type == F_WRLCK || lk.type == F_WRLCK) && Overlaps(start, end, lk.start, lk.end)) {
+      return Conflict{lk.type, lk.start, lk.end, lk.pid};
+    }
+  }
+  return std::nullopt;
+}
+
+Errno FileLocks::Set(const Key& k, const Owner& owner, int type, int64_t start, int64_t end) {
+  bool released = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<Lock>& v = locks_[k];
+    // Locks of owners that are gone never count again.
+    v.erase(std::remove_if(v.begin(), v.end(), [](const Lock& lk) { return lk.alive.expired(); }), v.end());
+    if (type != F_UNLCK) {
+      for (const Lock& lk : v) {
+        if (lk.owner != owner.id && (type == F_WRLCK || lk.type == F_WRLCK) &&
+            Overlaps(start, end, lk.start, lk.end)) {
+          return Errno(EAGAIN);
+        }
+      }
+    }
+    // Cut [start, end] out of the owner's own locks (keeping the parts
+    // either side), then add the new one: this converts, splits, unlocks.
+    std::vector<Lock> kept;
+    for (Lock& lk : v) {
+      if (lk.owner != owner.id || !Overlaps(start, end, lk.start, lk.end)) {
+        kept.push_back(std::move(lk));
+        continue;
+      }
+      released = true;
+      if (lk.start < start) {
+        Lock left = lk;
+        left.end = start - 1;
+        kept.push_back(left);
+      }
+      if (end != kEof && lk.end > end) {
+        Lock right = lk;
+        right.start = end + 1;
+        kept.push_back(right);
+      }
+    }
+    if (type != F_UNLCK) kept.push_back(Lock{owner.id, owner.alive, owner.pid, type, start, end});
+    if (kept.empty()) {
+      locks_.erase(k);
+    } else {
+      v = std::move(kept);
+    }
+  }
+  if (released) changed_.Notify(kEventAll);
+  return Errno::Ok();
+}
+
+void FileLocks::ReleaseAll(const Key& k, const void* owner) {
+  bool released = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = locks_.find(k);
+    if (it == locks_.end()) return;
+    std::vector<Lock>& v = it->second;
+    size_t before = v.size();
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const Lock& lk) { return lk.owner == owner || lk.alive.expired(); }),
+            v.end());
+    released = v.size() != before;
+    if (v.empty()) locks_.erase(it);
+  }
+  if (released) changed_.Notify(kEventAll);
+}
+
+}  // namespace palisade::vfs
