@@ -46,6 +46,17 @@ TEST(MiscTest, Uname) {
   EXPECT_THAT(uname(static_cast<struct utsname*>(BadPointer())), SyscallFailsWithErrno(EFAULT));
 }
 
+// Proof that syscalls are served by the sentry, not the host: inside the
+// sandbox the test binary is PID 1 of the sentry's PID namespace, even
+// through a raw syscall that bypasses glibc. Natively there is no such
+// namespace, so the check only applies under run_in_sandbox.sh.
+TEST(MiscTest, SandboxInitIsPid1) {
+  if (getenv("PALISADE_SANDBOX") == nullptr) GTEST_SKIP() << "only meaningful inside the sandbox";
+  EXPECT_EQ(syscall(SYS_getpid), 1);
+  EXPECT_EQ(syscall(SYS_getppid), 0);
+  EXPECT_EQ(syscall(SYS_gettid), 1);
+}
+
 TEST(MiscTest, ProcessAndThreadIds) {
   pid_t pid = getpid();
   EXPECT_GT(pid, 0);

@@ -72,6 +72,9 @@ config = {
             "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME=/root",
             "TEST_TMPDIR=/tmp",
+            # Tells tests they run as the container's first process, in
+            # the sentry's PID namespace (see MiscTest.SandboxInitIsPid1).
+            "PALISADE_SANDBOX=1",
         ],
         "cwd": "/tmp",
         "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
