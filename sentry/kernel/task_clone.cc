@@ -18,7 +18,6 @@ Errno Validate(uint64_t f) {
   if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND)) return Errno(EINVAL);
   if ((f & CLONE_SIGHAND) && !(f & CLONE_VM)) return Errno(EINVAL);
   if ((f & CLONE_FS) && (f & CLONE_NEWNS)) return Errno(EINVAL);
-  if ((f & CLONE_THREAD) && (f & CLONE_PARENT) == 0 && false) return Errno(EINVAL);
   // Nested namespaces and pidfds are not supported by the sentry yet.
   if (f & kNamespaceFlags) return Errno(EPERM);
   if (f & CLONE_PIDFD) return Errno(EINVAL);
