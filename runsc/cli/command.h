@@ -30,6 +30,8 @@ enum class CommandGroup { kOciStandard, kCommon, kDebug, kInternal };
 struct CliDeps {
   // Runs a sandbox to completion: RunSandbox() in the real binary.
   std::function<absl::StatusOr<int>(const BootConfig&)> run_sandbox;
+  // Renders the sentry's syscall table: RenderSyscallTable() in the real binary.
+  std::function<absl::StatusOr<std::string>(const std::string& format)> syscall_table;
 };
 
 struct CommandContext {

@@ -6,6 +6,7 @@ namespace {
 constexpr CommandSpec kCommands[] = {
     {"run", CommandGroup::kOciStandard, "create and run a container in the foreground", &SetupRun},
     {"spec", CommandGroup::kCommon, "create a new specification file (config.json)", &SetupSpec},
+    {"syscalls", CommandGroup::kDebug, "print the syscall compatibility table", &SetupSyscalls},
 };
 
 }  // namespace

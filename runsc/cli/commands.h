@@ -15,5 +15,6 @@ std::span<const CommandSpec> Commands();
 // Setup functions, one per file in runsc/cli/.
 CommandRunner SetupRun(CLI::App& sub);   // run.cc
 CommandRunner SetupSpec(CLI::App& sub);  // spec.cc
+CommandRunner SetupSyscalls(CLI::App& sub);  // syscalls.cc
 
 }  // namespace palisade::cli
