@@ -61,21 +61,7 @@ ErrnoOr<InodeAttr> AttrAt(Task& t, int dirfd, uint64_t path_addr, int flags) {
   PAL_TRY(FileRef f, GetFile(t, dirfd, FileNeed::kAny));
   if (f->dentry()) return f->dentry()->inode()->GetAttr();
   PAL_TRY(struct stat st, f->Stat(t));
-  InodeAttr a;
-  a.dev = st.st_dev;
-  a.ino = st.st_ino;
-  a.mode = st.st_mode;
-  a.nlink = st.st_nlink;
-  a.uid = st.st_uid;
-  a.gid = st.st_gid;
-  a.rdev = st.st_rdev;
-  a.size = st.st_size;
-  a.blksize = st.st_blksize;
-  a.blocks = st.st_blocks;
-  a.atime = st.st_atim;
-  a.mtime = st.st_mtim;
-  a.ctime = st.st_ctim;
-  return a;
+  return StatToInodeAttr(st);
 }
 
 SyscallResult StatAt(Task& t, int dirfd, uint64_t path_addr, uint64_t buf, int flags) {

@@ -4,6 +4,24 @@
 
 namespace palisade {
 
+InodeAttr StatToInodeAttr(const struct stat& st) {
+  InodeAttr a;
+  a.dev = st.st_dev;
+  a.ino = st.st_ino;
+  a.mode = st.st_mode;
+  a.nlink = st.st_nlink;
+  a.uid = st.st_uid;
+  a.gid = st.st_gid;
+  a.rdev = st.st_rdev;
+  a.size = st.st_size;
+  a.blksize = st.st_blksize;
+  a.blocks = st.st_blocks;
+  a.atime = st.st_atim;
+  a.mtime = st.st_mtim;
+  a.ctime = st.st_ctim;
+  return a;
+}
+
 struct stat InodeAttrToStat(const InodeAttr& a) {
   struct stat st {};
   st.st_dev = a.dev;

@@ -122,5 +122,7 @@ using InodeRef = std::shared_ptr<Inode>;
 
 // Converts attributes to the struct stat layout.
 struct stat InodeAttrToStat(const InodeAttr& a);
+// And back (btime stays unset: struct stat has none).
+InodeAttr StatToInodeAttr(const struct stat& st);
 
 }  // namespace palisade

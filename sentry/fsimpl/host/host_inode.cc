@@ -44,24 +44,6 @@ Errno CheckComponent(std::string_view name) {
   return Errno::Ok();
 }
 
-ErrnoOr<InodeAttr> AttrFromStat(const struct stat& st) {
-  InodeAttr a;
-  a.dev = st.st_dev;
-  a.ino = st.st_ino;
-  a.mode = st.st_mode;
-  a.nlink = st.st_nlink;
-  a.uid = st.st_uid;
-  a.gid = st.st_gid;
-  a.rdev = st.st_rdev;
-  a.size = st.st_size;
-  a.blksize = st.st_blksize;
-  a.blocks = st.st_blocks;
-  a.atime = st.st_atim;
-  a.mtime = st.st_mtim;
-  a.ctime = st.st_ctim;
-  return a;
-}
-
 std::shared_ptr<HostInode> HostFs::Intern(UniqueFd fd, const struct stat& st, std::shared_ptr<HostInode> parent,
                                           std::string name) {
   std::lock_guard<std::mutex> l(mu_);
@@ -160,7 +142,7 @@ ErrnoOr<InodeAttr> HostInode::GetAttr() {
   }
   struct stat st;
   if (fstat(fd_.get(), &st) != 0) return Errno::FromHost();
-  return AttrFromStat(st);
+  return StatToInodeAttr(st);
 }
 
 Errno HostInode::SetAttr(const SetAttrRequest& req) {

@@ -100,6 +100,5 @@ class HostInode : public Inode {
 // Validates a single component from the VFS (defence in depth: the VFS
 // never passes these). ENOENT for "", "." and ".."; EINVAL for '/'.
 Errno CheckComponent(std::string_view name);
-ErrnoOr<InodeAttr> AttrFromStat(const struct stat& st);
 
 }  // namespace palisade::host
