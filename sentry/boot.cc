@@ -93,12 +93,7 @@ absl::Status SetCwd(Task& init, const std::string& cwd) {
   vfs::PathContext ctx = vfs::ContextFor(init);
   auto p = vfs::Resolve(ctx, AT_FDCWD, cwd, {.follow = true});
   if (!p.ok() && p.error() == Errno(ENOENT)) {
-    // runc creates a missing cwd; do the same, one component at a time.
-    std::string sofar;
-    for (absl::string_view part : absl::StrSplit(cwd, '/', absl::SkipEmpty())) {
-      absl::StrAppend(&sofar, "/", part);
-      (void)vfs::Mkdirat(ctx, AT_FDCWD, sofar, 0755);
-    }
+    MkdirAll(ctx, cwd);  // runc creates a missing cwd
     p = vfs::Resolve(ctx, AT_FDCWD, cwd, {.follow = true});
   }
   if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat("cwd \"", cwd, "\": ", p.error().Name()));

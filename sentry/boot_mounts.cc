@@ -57,15 +57,23 @@ ParsedOptions ParseOptions(const std::vector<std::string>& opts, uint32_t defaul
   return p;
 }
 
+}  // namespace
+
+void MkdirAll(const vfs::PathContext& ctx, const std::string& path) {
+  std::string sofar;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&sofar, "/", part);
+    (void)vfs::Mkdirat(ctx, AT_FDCWD, sofar, 0755);
+  }
+}
+
+namespace {
+
 // Resolves (creating if needed, as runc does) the mountpoint directory.
 absl::StatusOr<VirtualPath> Mountpoint(const vfs::PathContext& ctx, const std::string& dest) {
   auto p = vfs::Resolve(ctx, AT_FDCWD, dest, {.follow = true});
   if (!p.ok() && p.error() == Errno(ENOENT)) {
-    std::string sofar;
-    for (absl::string_view part : absl::StrSplit(dest, '/', absl::SkipEmpty())) {
-      absl::StrAppend(&sofar, "/", part);
-      (void)vfs::Mkdirat(ctx, AT_FDCWD, sofar, 0755);
-    }
+    MkdirAll(ctx, dest);
     p = vfs::Resolve(ctx, AT_FDCWD, dest, {.follow = true});
   }
   if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat("mount destination \"", dest, "\": ", p.error().Name()));

@@ -11,6 +11,10 @@ namespace palisade {
 
 class Kernel;
 
+// Creates path and its missing parents as runc does for mountpoints and
+// the cwd (mkdir -p; errors are left for the caller's next lookup).
+void MkdirAll(const vfs::PathContext& ctx, const std::string& path);
+
 // Mounts the root and config mounts into a new namespace set on k.
 absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContext& root_ctx);
 

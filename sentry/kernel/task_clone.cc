@@ -1,6 +1,5 @@
 #include "sentry/kernel/task_clone.h"
 
-#include <poll.h>
 #include <sched.h>
 
 #include "spdlog/spdlog.h"
@@ -112,10 +111,7 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
   if (vfork) {
     // Linux's vfork wait is killable but not interruptible by signals.
     while (!vfork->done && !pin.killed) {
-      // Not Task::Block: pending signals must not end this wait.
-      struct pollfd p = {parent.waiter().fd(), POLLIN, 0};
-      (void)poll(&p, 1, 50);
-      parent.waiter().Clear();
+      parent.waiter().WaitFor(50);
     }
   }
   return tid;

@@ -1,7 +1,6 @@
 // execve(2): load the new image into a fresh MemoryManager, then (only on
 // success) kill the other threads, switch address spaces, close O_CLOEXEC
 // fds and reset caught signal handlers.
-#include <poll.h>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_clone.h"
@@ -26,9 +25,7 @@ void DeThread(Task& t) {
         TaskOps::Interrupt(*other);
       }
     }
-    struct pollfd p = {t.waiter().fd(), POLLIN, 0};
-    (void)poll(&p, 1, 10);
-    t.waiter().Clear();
+    t.waiter().WaitFor(10);
   }
 }
 

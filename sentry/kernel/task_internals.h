@@ -66,6 +66,9 @@ struct TaskOps {
   static void Interrupt(Task& t);
   // Sleeps while t's group is stopped (job control), until SIGCONT or kill.
   static void WaitWhileStopped(Task& t);
+  // Discards pending instances of the signals in mask, group-wide and
+  // per thread. REQUIRES: Kernel::mu() held.
+  static void DropPendingLocked(ThreadGroup& tg, uint64_t mask);
 };
 
 siginfo_t MakeKillInfo(int sig, int code, int sender_pid, uint32_t sender_uid);

@@ -1,6 +1,5 @@
 // Signal generation and delivery: queues, default actions, handler frames,
 // and syscall restart at syscall exit.
-#include <poll.h>
 
 #include <cstring>
 
@@ -125,15 +124,6 @@ void NotifyParentJobControlLocked(ThreadGroup& tg, int code, int status) {
   TaskOps::SendToGroupLocked(*parent, info);
 }
 
-void DropPending(ThreadGroup& tg, uint64_t signals) {
-  auto drop = [&](std::deque<siginfo_t>& q) {
-    q.erase(std::remove_if(q.begin(), q.end(), [&](auto& i) { return (SigSet::Bit(i.si_signo) & signals) != 0; }),
-            q.end());
-  };
-  drop(tg.shared_pending);
-  for (auto& t : tg.tasks) drop(t->internals().pending);
-}
-
 constexpr uint64_t kStopSignals =
     SigSet::Bit(SIGSTOP) | SigSet::Bit(SIGTSTP) | SigSet::Bit(SIGTTIN) | SigSet::Bit(SIGTTOU);
 
@@ -142,7 +132,7 @@ constexpr uint64_t kStopSignals =
 // the signal is sent, whatever its handler.
 void PrepareSignalLocked(ThreadGroup& tg, int sig) {
   if (sig == SIGCONT) {
-    DropPending(tg, kStopSignals);
+    TaskOps::DropPendingLocked(tg, kStopSignals);
     if (tg.stopped) {
       tg.stopped = false;
       tg.stop_report = false;
@@ -151,7 +141,7 @@ void PrepareSignalLocked(ThreadGroup& tg, int sig) {
       NotifyParentJobControlLocked(tg, CLD_CONTINUED, SIGCONT);
     }
   } else if (SigSet::Bit(sig) & kStopSignals) {
-    DropPending(tg, SigSet::Bit(SIGCONT));
+    TaskOps::DropPendingLocked(tg, SigSet::Bit(SIGCONT));
   }
 }
 
@@ -167,15 +157,22 @@ void StopGroupLocked(ThreadGroup& tg, int sig) {
 
 }  // namespace
 
+void TaskOps::DropPendingLocked(ThreadGroup& tg, uint64_t signals) {
+  auto drop = [&](std::deque<siginfo_t>& q) {
+    q.erase(std::remove_if(q.begin(), q.end(), [&](auto& i) { return (SigSet::Bit(i.si_signo) & signals) != 0; }),
+            q.end());
+  };
+  drop(tg.shared_pending);
+  for (auto& t : tg.tasks) drop(t->internals().pending);
+}
+
 void TaskOps::WaitWhileStopped(Task& t) {
   for (;;) {
     {
       std::lock_guard<std::mutex> l(t.kernel().mu());
       if (!t.thread_group().stopped || t.internals().killed) return;
     }
-    struct pollfd p = {t.waiter().fd(), POLLIN, 0};
-    (void)poll(&p, 1, 100);
-    t.waiter().Clear();
+    t.waiter().WaitFor(100);
   }
 }
 

@@ -23,6 +23,12 @@ void Waiter::Clear() {
   (void)!read(efd_.get(), &v, sizeof(v));
 }
 
+void Waiter::WaitFor(int timeout_ms) {
+  struct pollfd p = {efd_.get(), POLLIN, 0};
+  (void)poll(&p, 1, timeout_ms);
+  Clear();
+}
+
 void WaitQueue::Register(Waiter* w, uint32_t mask) {
   std::lock_guard<std::mutex> l(mu_);
   entries_.push_back({w, mask});

@@ -31,6 +31,10 @@ class Waiter {
   int fd() const { return efd_.get(); }
   // Consumes pending notifications.
   void Clear();
+  // Sleeps until notified or timeout_ms passes, then Clear()s. Unlike
+  // Task::Block it ignores pending signals: for waits that signals must
+  // not end (vfork, de_thread, a job-control stop).
+  void WaitFor(int timeout_ms);
   // Optional callback for epoll: if set, Notify also calls it. Used by
   // epoll instances that forward readiness to their own queues.
  private:

@@ -51,13 +51,7 @@ SyscallResult RtSigaction(Task& t, const SyscallArgs& a) {
       // pending instances, as POSIX requires.
       bool ignore = act.handler == reinterpret_cast<uint64_t>(SIG_IGN) ||
                     (act.handler == 0 && (sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH));
-      if (ignore) {
-        auto drop = [sig](std::deque<siginfo_t>& q) {
-          q.erase(std::remove_if(q.begin(), q.end(), [sig](auto& i) { return i.si_signo == sig; }), q.end());
-        };
-        drop(tg.shared_pending);
-        for (auto& task : tg.tasks) drop(task->internals().pending);
-      }
+      if (ignore) TaskOps::DropPendingLocked(tg, SigSet::Bit(sig));
     }
   }
   if (a[2].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[2].Ptr(), old));
