@@ -38,7 +38,7 @@ struct BootConfig {
   std::vector<BootRlimit> rlimits;
   uint32_t umask = 022;
   bool no_new_privileges = false;
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
   bool strace = false;    // print every app syscall through the logger
   bool terminal = false;  // stdio is a tty
 };

@@ -24,7 +24,7 @@ struct GlobalOptions {
   bool debug = false;
   bool systemd_cgroup = false;
   std::string rootless = "auto";
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
   bool strace = false;
   // Global flags CLI11 did not know, kept to warn about (never an error:
   // callers pass runtime flags meant for other runtimes).
