@@ -5,6 +5,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include <climits>
 #include <cstring>
 
 #include "sentry/mm/vma.h"
@@ -53,7 +54,7 @@ struct Sample {
   uint64_t tsc;
   int64_t mono, real, boot, raw;
 };
-Sample TakeSample() {
+Sample TakeOneSample(int64_t& spread) {
   Sample s;
   const int64_t m0 = HostNs(CLOCK_MONOTONIC);
   s.tsc = Rdtsc();
@@ -62,7 +63,24 @@ Sample TakeSample() {
   s.real = HostNs(CLOCK_REALTIME) - (m1 - s.mono);
   s.boot = HostNs(CLOCK_BOOTTIME) - (m1 - s.mono);
   s.raw = HostNs(CLOCK_MONOTONIC_RAW) - (m1 - s.mono);
+  spread = HostNs(CLOCK_MONOTONIC) - m0;
   return s;
+}
+// The tightest of a few samples: on a loaded host the thread can be
+// preempted between the reads, which would put the TSC reading
+// milliseconds away from the clock values it is paired with.
+Sample TakeSample() {
+  int64_t best_spread = INT64_MAX;
+  Sample best{};
+  for (int i = 0; i < 20 && best_spread > 20'000; ++i) {
+    int64_t spread;
+    Sample s = TakeOneSample(spread);
+    if (spread < best_spread) {
+      best_spread = spread;
+      best = s;
+    }
+  }
+  return best;
 }
 
 std::atomic_ref<uint32_t> Seq(palisade_vdso_data* d) { return std::atomic_ref<uint32_t>(d->seq); }
@@ -116,13 +134,12 @@ void Vdso::Calibrate() {
     data_->enabled = 0;
     return;
   }
-  // A first rate over ~2 ms; Update() refines it against the start point
-  // as time goes on.
+  // A first rate over ~10 ms (slept, not spun); Update() refines it
+  // against the start point as time goes on.
   const Sample a = TakeSample();
-  Sample b;
-  do {
-    b = TakeSample();
-  } while (b.mono - a.mono < 2'000'000);
+  const timespec pause{0, 10'000'000};
+  nanosleep(&pause, nullptr);
+  const Sample b = TakeSample();
   ref_mono_ = a.mono;
   ref_tsc_ = a.tsc;
   ns_per_tick_ = static_cast<long double>(b.mono - a.mono) / static_cast<long double>(b.tsc - a.tsc);
@@ -157,9 +174,11 @@ void Vdso::Update() {
       // Stay continuous; run fast or slow until the next update to
       // absorb the error.
       base = old_now;
+      // At most 10% either way: apps timing short intervals must not see
+      // a clock running visibly fast or slow.
       factor = 1 + static_cast<long double>(err) / kUpdatePeriodNs;
-      if (factor < 0.5) factor = 0.5;
-      if (factor > 1.5) factor = 1.5;
+      if (factor < 0.9) factor = 0.9;
+      if (factor > 1.1) factor = 1.1;
     }
   }
   d->tsc_base = tsc;
