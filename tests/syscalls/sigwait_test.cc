@@ -238,22 +238,5 @@ TEST_F(SigwaitTest, PendingSignalsAreNotInheritedByFork) {
   EXPECT_THAT(sigtimedwait(&s, nullptr, &zero), SyscallSucceedsWithValue(SIGUSR1));
 }
 
-TEST_F(SigwaitTest, RealtimeQueueLimitIsEagain) {
-  // sigqueue(3): "EAGAIN The limit of signals which may be queued has been
-  // reached" (RLIMIT_SIGPENDING). Lower it in a child to keep this fast.
-  EXPECT_TRUE(ExitedWith(RunInChild([] {
-    struct rlimit rl = {8, 8};
-    CHILD_CHECK(setrlimit(RLIMIT_SIGPENDING, &rl) == 0);
-    sigset_t s = Set({SIGRTMIN});
-    CHILD_CHECK(sigprocmask(SIG_BLOCK, &s, nullptr) == 0);
-    union sigval v{};
-    int sent = 0;
-    while (sent < 100 && sigqueue(getpid(), SIGRTMIN, v) == 0) sent++;
-    CHILD_CHECK(errno == EAGAIN);
-    CHILD_CHECK(sent >= 1 && sent <= 8);
-    return 0;
-  }), 0));
-}
-
 }  // namespace
 }  // namespace palisade::testing

@@ -128,19 +128,5 @@ TEST_F(TruncateTest, OpenWithOTruncEmptiesButOnlyWithWriteAccess) {
   EXPECT_EQ(Size(), 0);
 }
 
-TEST_F(TruncateTest, FsizeLimitGivesEfbig) {
-  // "EFBIG The argument length is larger than the maximum file size" -- and
-  // for RLIMIT_FSIZE the process also gets SIGXFSZ (ignored here).
-  EXPECT_TRUE(ExitedWith(RunInChild([&] {
-    signal(SIGXFSZ, SIG_IGN);
-    struct rlimit rl = {100, 100};
-    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
-    errno = 0;
-    CHILD_CHECK(truncate(path_.c_str(), 200) == -1 && errno == EFBIG);
-    CHILD_CHECK(truncate(path_.c_str(), 100) == 0);
-    return 0;
-  }), 0));
-}
-
 }  // namespace
 }  // namespace palisade::testing
