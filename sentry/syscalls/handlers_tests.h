@@ -1,5 +1,5 @@
 // Handlers added with the broad syscall test suite (helper "tests"):
-// scheduling policy calls and rt_tgsigqueueinfo.
+// scheduling policy calls, rt_tgsigqueueinfo and flock.
 #pragma once
 
 #include <memory>
@@ -12,7 +12,7 @@ namespace palisade::sys {
 
 PAL_HANDLER(SchedSetscheduler); PAL_HANDLER(SchedSetparam);
 PAL_HANDLER(SchedGetPriorityMax); PAL_HANDLER(SchedGetPriorityMin);
-PAL_HANDLER(SchedRrGetInterval); PAL_HANDLER(RtTgsigqueueinfo);
+PAL_HANDLER(SchedRrGetInterval); PAL_HANDLER(RtTgsigqueueinfo); PAL_HANDLER(Flock);
 
 #undef PAL_HANDLER
 

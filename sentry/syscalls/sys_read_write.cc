@@ -141,7 +141,7 @@ ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& se
     // return the partial count at once.
     const bool blocking = !nowait && !(f.flags() & O_NONBLOCK);
     size_t chunk_done = 0;
-    while (chunk_done < want) {
+    do {  // at least once: a zero-length write still reaches the file (/dev/full: ENOSPC)
       std::span<const uint8_t> span(buf.get() + chunk_done, want - chunk_done);
       const int64_t at = pos + done;
       auto op = [&]() -> ErrnoOr<int64_t> { return pos < 0 ? f.Write(t, span) : f.PWrite(t, span, at); };
@@ -153,7 +153,7 @@ ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& se
       done += *r;
       chunk_done += static_cast<size_t>(*r);
       if (*r == 0 || !blocking) break;
-    }
+    } while (chunk_done < want);
     if (chunk_done < want || fault) break;
   } while (static_cast<uint64_t>(done) < total);
   return done;

@@ -116,12 +116,22 @@ SyscallResult Prctl(Task& t, const SyscallArgs& a) {
       std::lock_guard<std::mutex> l(t.kernel().mu());
       return int64_t(t.thread_group().no_new_privs ? 1 : 0);
     }
-    case PR_SET_CHILD_SUBREAPER:
-    case PR_SET_TIMERSLACK:
-      return int64_t(0);  // accepted; orphans always go to init here
-    case PR_GET_CHILD_SUBREAPER:
-      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(0)));
+    case PR_SET_CHILD_SUBREAPER: {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      t.thread_group().child_subreaper = a[1].raw != 0;
       return int64_t(0);
+    }
+    case PR_SET_TIMERSLACK:
+      return int64_t(0);  // accepted
+    case PR_GET_CHILD_SUBREAPER: {
+      int32_t v;
+      {
+        std::lock_guard<std::mutex> l(t.kernel().mu());
+        v = t.thread_group().child_subreaper ? 1 : 0;
+      }
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), v));
+      return int64_t(0);
+    }
     case PR_CAPBSET_READ:
       if (a[1].raw > CAP_LAST_CAP) return Errno(EINVAL);
       return int64_t(t.creds().HasCap(a[1].Int()) ? 1 : 0);

@@ -83,7 +83,7 @@ constexpr SyscallEntry kRows[] = {
     {70, "msgrcv", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {71, "msgctl", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {72, "fcntl", &sys::Fcntl, SupportLevel::kPartial, "record locks are accepted but not enforced", "fd,int,hex"},
-    {73, "flock", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {73, "flock", &sys::Flock, SupportLevel::kSupported, "", "fd,hex"},
     {74, "fsync", &sys::Fsync, SupportLevel::kSupported, "", "fd"},
     {75, "fdatasync", &sys::Fdatasync, SupportLevel::kSupported, "", "fd"},
     {76, "truncate", &sys::Truncate, SupportLevel::kSupported, "", "path,int"},
