@@ -26,6 +26,9 @@ struct GlobalOptions {
   std::string rootless = "auto";
   std::string platform = "systrap";
   bool strace = false;
+  // Root filesystem backing (gofer issue): "memory" keeps the container's
+  // changes in sentry memory, "none" writes through to the bundle's rootfs.
+  std::string overlay = "memory";
   // Global flags CLI11 did not know, kept to warn about (never an error:
   // callers pass runtime flags meant for other runtimes).
   std::vector<std::string> unknown_flags;
