@@ -41,6 +41,10 @@ struct BootConfig {
   std::string platform = "ptrace";
   bool strace = false;    // print every app syscall through the logger
   bool terminal = false;  // stdio is a tty
+  // --report: where to write the workload report when the sandbox ends
+  // (empty: no report), and its format, "json" or "text".
+  std::string report_path;
+  std::string report_format = "json";
 };
 
 absl::StatusOr<int> RunSandbox(const BootConfig& config);
