@@ -3,6 +3,7 @@
 // Unimplemented rows return ENOSYS and are reported once per number.
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/handlers_net.h"
+#include "sentry/syscalls/handlers_tests.h"
 #include "sentry/syscalls/syscall_table.h"
 
 namespace palisade {
@@ -82,7 +83,7 @@ constexpr SyscallEntry kRows[] = {
     {70, "msgrcv", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {71, "msgctl", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {72, "fcntl", &sys::Fcntl, SupportLevel::kPartial, "record locks are accepted but not enforced", "fd,fcntlcmd,hex"},
-    {73, "flock", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {73, "flock", &sys::Flock, SupportLevel::kSupported, "", "fd,hex"},
     {74, "fsync", &sys::Fsync, SupportLevel::kSupported, "", "fd"},
     {75, "fdatasync", &sys::Fdatasync, SupportLevel::kSupported, "", "fd"},
     {76, "truncate", &sys::Truncate, SupportLevel::kSupported, "", "path,int"},
@@ -150,14 +151,14 @@ constexpr SyscallEntry kRows[] = {
     {138, "fstatfs", &sys::Fstatfs, SupportLevel::kPartial, "synthetic values for sentry filesystems", "fd,ptr"},
     {139, "sysfs", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {140, "getpriority", &sys::Getpriority, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {141, "setpriority", &sys::Setpriority, SupportLevel::kPartial, "accepted, no effect", "hex,hex,hex"},
-    {142, "sched_setparam", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {141, "setpriority", &sys::Setpriority, SupportLevel::kPartial, "the nice value is recorded and reported, not applied", "int,int,int"},
+    {142, "sched_setparam", &sys::SchedSetparam, SupportLevel::kPartial, "recorded and reported; the host schedules as it likes", "int,ptr"},
     {143, "sched_getparam", &sys::SchedGetparam, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {144, "sched_setscheduler", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {144, "sched_setscheduler", &sys::SchedSetscheduler, SupportLevel::kPartial, "recorded and reported; the host schedules as it likes", "int,int,ptr"},
     {145, "sched_getscheduler", &sys::SchedGetscheduler, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {146, "sched_get_priority_max", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {147, "sched_get_priority_min", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {148, "sched_rr_get_interval", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {146, "sched_get_priority_max", &sys::SchedGetPriorityMax, SupportLevel::kSupported, "", "int"},
+    {147, "sched_get_priority_min", &sys::SchedGetPriorityMin, SupportLevel::kSupported, "", "int"},
+    {148, "sched_rr_get_interval", &sys::SchedRrGetInterval, SupportLevel::kSupported, "", "int,ptr"},
     {149, "mlock", &sys::Mlock, SupportLevel::kPartial, "accepted, no effect", "hex,hex,hex"},
     {150, "munlock", &sys::Munlock, SupportLevel::kPartial, "accepted, no effect", "hex,hex,hex"},
     {151, "mlockall", &sys::Mlockall, SupportLevel::kPartial, "accepted, no effect", "hex,hex,hex"},
@@ -306,7 +307,7 @@ constexpr SyscallEntry kRows[] = {
     {294, "inotify_init1", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {295, "preadv", &sys::Preadv, SupportLevel::kSupported, "", "hex,hex,hex"},
     {296, "pwritev", &sys::Pwritev, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {297, "rt_tgsigqueueinfo", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {297, "rt_tgsigqueueinfo", &sys::RtTgsigqueueinfo, SupportLevel::kSupported, "", "int,int,signal,ptr"},
     {298, "perf_event_open", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {299, "recvmmsg", &sys::Recvmmsg, SupportLevel::kSupported, "", "fd,ptr,int,hex,ptr"},
     {300, "fanotify_init", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
