@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/status_macros.h"
@@ -20,6 +21,7 @@
 #include "sentry/kernel/task_clone.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/syscalls/report.h"
 #include "sentry/vfs/vfs_ops.h"
 
 namespace palisade {
@@ -153,10 +155,19 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg) {
   // sentry turns it into the app's SIGPIPE and must not die of it itself.
   signal(SIGPIPE, SIG_IGN);
 
+  // The report file is opened first, so a bad path fails before anything runs.
+  std::unique_ptr<SyscallReport> report;
+  if (!cfg.report_path.empty()) {
+    PAL_ASSIGN_OR_RETURN(report, SyscallReport::Open(cfg.report_path, cfg.report_format));
+  }
+  absl::Cleanup write_report = [&] {
+    if (report) report->Write();
+  };
+
   PAL_ASSIGN_OR_RETURN(auto mf, MemoryFile::Create());
   int memfd = mf->fd();
   PAL_ASSIGN_OR_RETURN(auto platform, platform::Platform::Create(cfg.platform, memfd));
-  auto k = std::make_unique<Kernel>(std::move(mf), std::move(platform), KernelOptions{cfg.hostname, cfg.strace});
+  auto k = std::make_unique<Kernel>(std::move(mf), std::move(platform), KernelOptions{cfg.hostname, cfg.strace, report ? &report->recorder() : nullptr});
 
   Credentials root_creds;  // mounts are set up with full privilege
   vfs::PathContext root_ctx;

@@ -51,6 +51,10 @@ struct BootConfig {
   std::string platform = "systrap";
   bool strace = false;    // print every app syscall through the logger
   bool terminal = false;  // stdio is a tty
+  // --report: where to write the workload report when the sandbox ends
+  // (empty: no report), and its format, "json" or "text".
+  std::string report_path;
+  std::string report_format = "json";
 
   // The gofer (issue 4): the sentry's end of the socketpair to the
   // `palisade gofer` process serving the rootfs and bind mounts. Not

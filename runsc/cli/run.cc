@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "base/status_macros.h"
 #include "runsc/cli/commands.h"
 #include "runsc/container/files.h"
@@ -32,6 +33,8 @@ struct RunFlags {
   bool no_new_keyring = false;
   bool no_subreaper = false;
   int preserve_fds = 0;
+  std::string report;         // --report: workload report file
+  std::string report_format;  // --report-format: json or text (default: by extension)
 };
 
 // Flags runc callers send that mean nothing for a sandbox: the sentry never
@@ -74,6 +77,12 @@ absl::StatusOr<int> Run(const RunFlags& f, const CommandContext& ctx) {
                        oci::ToBootConfig(bundle, {.platform = ctx.global.platform,
                                                   .strace = ctx.global.strace,
                                                   .stdio_is_tty = tty}));
+  if (!f.report.empty()) {
+    cfg.report_path = oci::AbsolutePath(f.report);
+    cfg.report_format = !f.report_format.empty()              ? f.report_format
+                        : absl::EndsWith(f.report, ".txt") ? "text"
+                                                           : "json";
+  }
   if (bundle.spec.process->terminal && !tty) {
     spdlog::warn("process.terminal is true but stdin is not a terminal: running without a tty");
   }
@@ -139,6 +148,12 @@ CommandRunner SetupRun(CLI::App& sub) {
   sub.add_flag("--no-subreaper", f->no_subreaper, "accepted for runc compatibility; no effect");
   sub.add_option("--preserve-fds", f->preserve_fds,
                  "number of extra fds to pass to the container (not supported yet)");
+  sub.add_option("--report", f->report,
+                 "write a report of unimplemented syscalls, ioctls and /proc, /sys paths the "
+                 "container used to this file when it ends");
+  sub.add_option("--report-format", f->report_format,
+                 "json or text (default: text for a .txt file, else json)")
+      ->check(CLI::IsMember({"json", "text"}));
   return [f](const CommandContext& ctx) { return Run(*f, ctx); };
 }
 

@@ -24,12 +24,14 @@
 
 namespace palisade {
 
+class SyscallRecorder;
 class Task;
 class ThreadGroup;
 
 struct KernelOptions {
   std::string hostname = "palisade";
   bool strace = false;
+  SyscallRecorder* recorder = nullptr;  // --report; outlives the Kernel
 };
 
 namespace loader {
@@ -53,6 +55,8 @@ class Kernel {
   std::string hostname() const;
   void set_hostname(std::string h);
   bool strace() const { return opts_.strace; }
+  // The workload report's recorder (sentry/syscalls/report.h), or null.
+  SyscallRecorder* recorder() const { return opts_.recorder; }
   int64_t boot_time_mono_ns() const { return boot_mono_ns_; }
 
   void set_mount_namespace(std::shared_ptr<vfs::MountNamespace> ns) { mntns_ = std::move(ns); }

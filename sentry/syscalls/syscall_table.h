@@ -19,9 +19,11 @@ struct SyscallEntry {
   SyscallHandler handler;  // null: ENOSYS
   SupportLevel support;
   const char* note;
-  // Comma-separated argument kinds for --strace: fd, dirfd, path, str,
-  // inbuf, outbuf, size, int, hex, ptr, mode, oflags, atflags, prot,
-  // mflags, signal, cloneflags, argv. Empty: no arguments.
+  // Comma-separated argument kinds for --strace (the list, with what each
+  // prints, is in strace_format.h): fd, dirfd, path, str, inbuf, outbuf,
+  // size, int, hex, ptr, mode, oflags, atflags, prot, mflags, signal,
+  // cloneflags, argv, sigset, timespec, stat, whence, accessmode, fcntlcmd,
+  // ioctlreq, sockaddr. Empty: no arguments.
   const char* args;
 };
 

@@ -16,6 +16,8 @@
 #   PALISADE_TEST_DEADLINE  seconds before the run is killed (default: 120);
 #                           the runner stops 10 s earlier so it can clean up
 #                           before ctest's own timeout.
+#   PALISADE_REPORT         when set, passed as `run --report=<file>` (the
+#                           workload report; scripts/compat-table uses it).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -101,9 +103,14 @@ with open(path, "w") as f:
     json.dump(config, f, indent=2)
 PY
 
+run_flags=()
+if [[ -n ${PALISADE_REPORT:-} ]]; then
+  run_flags+=(--report="$PALISADE_REPORT")
+fi
+
 set +e
 timeout --kill-after=5 "$deadline" \
-  "$palisade" --root "$state" --platform="$platform" "${strace_flag[@]}" run --bundle "$bundle" "$id" </dev/null
+  "$palisade" --root "$state" --platform="$platform" "${strace_flag[@]}" run "${run_flags[@]}" --bundle "$bundle" "$id" </dev/null
 rc=$?
 set -e
 if [[ $rc -eq 124 || $rc -eq 137 ]]; then
