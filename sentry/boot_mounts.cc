@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
 #include "sentry/fsimpl/dev/devfs.h"
+#include "sentry/fsimpl/devpts/devpts.h"
 #include "sentry/fsimpl/host/host_fs.h"
 #include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
@@ -85,7 +86,9 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
   // runc's default spec mounts a tmpfs on /dev and fills it with device
   // nodes; the sentry serves its own devfs there instead.
   if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot();
-  if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "devpts" || m.type == "shm") {
+  // One devpts per sandbox: a devpts mount shows the same ptys as devfs's /dev/pts.
+  if (m.type == "devpts") return devpts::Root();
+  if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "shm") {
     return tmpfs::NewTmpfsRoot(S_IFDIR | (m.type == "tmpfs" ? o.mode : 0755), 0, 0);
   }
   if (m.type == "sysfs") {

@@ -20,6 +20,7 @@ namespace palisade {
 
 class Task;
 class Kernel;
+class Terminal;
 
 struct SignalHandlers {
   std::array<KernelSigaction, kNumSignals + 1> actions{};  // index = signal
@@ -47,6 +48,10 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   bool cont_report = false;  // a continue not yet reported to wait(WCONTINUED)
   int exit_signal = SIGCHLD;  // sent to parent at exit (clone's low byte)
   int pgid = 0, sid = 0;
+  // The session's controlling terminal (a pty), or null. Set by
+  // TIOCSCTTY (or the first open of a pty by a session leader), shared by
+  // the session's processes, inherited over fork, dropped by setsid.
+  std::shared_ptr<Terminal> ctty;
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
   int64_t start_mono_ns = 0;
   uint64_t children_user_ns = 0;  // accumulated from reaped children
@@ -59,6 +64,10 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
 
   // Notified (kEventAll) when a child exits or changes state; wait4 sleeps here.
   WaitQueue child_events;
+  // Notified (POLLIN) whenever a signal is queued for the group or one of
+  // its threads: signalfd readers and pollers sleep here (Linux's
+  // sighand->signalfd_wqh).
+  WaitQueue signalfd_queue;
 
   std::shared_ptr<Task> LeaderLocked() const;
   // Wait status (for wait4) of this zombie; valid once zombie.

@@ -11,6 +11,7 @@
 
 #include "base/unique_fd.h"
 #include "sentry/fsimpl/dev/devfs_nodes.h"
+#include "sentry/fsimpl/devpts/devpts.h"
 #include "sentry/fsimpl/dev/mem_devices.h"
 #include "sentry/vfs/vfs.h"
 
@@ -103,7 +104,10 @@ InodeRef NewDevfsRoot(const DevfsOptions& opts) {
     root->AddEntry(row.name, std::make_shared<DevfsSymlink>(ids, Attr(ino++, S_IFLNK | 0777, 0, now), row.target));
   }
 
-  root->AddEntry("pts", std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 0755, 0, now)));
+  // The sandbox's one devpts; /dev/ptmx points into it, as runc sets up
+  // containers (sentry/fsimpl/devpts/devpts.h).
+  root->AddEntry("pts", devpts::Root());
+  root->AddEntry("ptmx", std::make_shared<DevfsSymlink>(ids, Attr(ino++, S_IFLNK | 0777, 0, now), "pts/ptmx"));
   root->AddEntry("mqueue", std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 01777, 0, now)));
   InodeRef shm = opts.shm ? opts.shm : std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 01777, 0, now));
   root->AddEntry("shm", shm);
