@@ -85,7 +85,7 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
   if (m.type == "proc") return procfs::NewProcfsRoot(k);
   // runc's default spec mounts a tmpfs on /dev and fills it with device
   // nodes; the sentry serves its own devfs there instead.
-  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot();
+  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot({.pts = devpts::Root()});
   // One devpts per sandbox: a devpts mount shows the same ptys as devfs's /dev/pts.
   if (m.type == "devpts") return devpts::Root();
   if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "shm") {
@@ -143,7 +143,7 @@ absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContex
   if (!have_dev) {
     // Programs expect /dev/null even when config.json mounts no /dev.
     auto at = vfs::Resolve(ctx, AT_FDCWD, "/dev", {.follow = true});
-    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot(), "devtmpfs", "devtmpfs", 0);
+    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot({.pts = devpts::Root()}), "devtmpfs", "devtmpfs", 0);
   }
   return absl::OkStatus();
 }

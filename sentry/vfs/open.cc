@@ -82,7 +82,9 @@ static ErrnoOr<FileRef> OpenNode(const PathContext& ctx, const ResolvedNode& n, 
   if ((flags & O_NOATIME) && ctx.creds.fsuid != n.attr.uid && !ctx.creds.HasCap(CAP_FOWNER)) {
     return Errno(EPERM);
   }
-  OpenRequest req{StoredFlags(flags), &ctx.creds, ctx.task};
+  // O_NOCTTY reaches character devices: a pty replica needs it to decide
+  // whether its opener acquires it as controlling terminal.
+  OpenRequest req{StoredFlags(flags) | (type == S_IFCHR ? (flags & O_NOCTTY) : 0), &ctx.creds, ctx.task};
   PAL_TRY(FileRef f, inode->Open(req));
   f->set_path(n.path.mount, n.path.dentry);
   if ((flags & O_TRUNC) && type == S_IFREG && !created) {

@@ -382,6 +382,10 @@ TEST(PtyTest, OpeningWithoutNocttyMakesItTheControllingTerminal) {
   Pty p = OpenPty();
   int status = RunInChild([&] {
     CHILD_CHECK(setsid() == getpid());
+    // With O_NOCTTY it does not.
+    int nc = open(p.name.c_str(), O_RDWR | O_NOCTTY);
+    CHILD_CHECK(nc >= 0);
+    CHILD_CHECK(tcgetsid(nc) == -1 && errno == ENOTTY);
     int fd = open(p.name.c_str(), O_RDWR);
     CHILD_CHECK(fd >= 0);
     CHILD_CHECK(tcgetsid(fd) == getpid());

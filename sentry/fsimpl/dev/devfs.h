@@ -4,7 +4,8 @@
 //   null 1:3, zero 1:5, full 1:7, random 1:8, urandom 1:9   crw-rw-rw-
 //   tty 5:0 (the sandbox's terminal, or ENXIO without one)  crw-rw-rw-
 //   fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/0..2
-//   pts/ (the sandbox's devpts: ptmx and the pty replicas), ptmx -> pts/ptmx
+//   pts/ (DevfsOptions::pts if given, the sandbox's devpts, with a symlink
+//         ptmx -> pts/ptmx beside it; else an empty mountpoint and no ptmx)
 //   mqueue/ (a mountpoint)
 //   shm/ (drwxrwxrwt: DevfsOptions::shm if given, else an empty directory
 //         on which the boot code mounts a tmpfs, as OCI's default spec does)
@@ -36,6 +37,7 @@ struct DevfsOptions {
   // caller keeps its own), kFindTtyInStdio, or -1 for none (ENXIO).
   int tty_host_fd = kFindTtyInStdio;
   InodeRef shm;            // directory to serve as /dev/shm, or null
+  InodeRef pts;            // devpts root to serve as /dev/pts (devpts::Root()), or null
   InodeRef upper;          // writable directory for other names, or null
 };
 

@@ -1,6 +1,7 @@
-// Switch() events on the ptrace platform: syscalls and their results,
-// synchronous signals, Interrupt(), a stub killed from outside, rejected
-// registers, FP state, and stub clean-up.
+// Switch() events on every platform (ptrace and systrap run the same
+// tests): syscalls and their results, synchronous signals, Interrupt(), a
+// stub killed from outside, rejected registers, FP state, and stub
+// clean-up. systrap_security_test.cc has the systrap filter's own tests.
 #include <dirent.h>
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -14,13 +15,16 @@
 #include <vector>
 
 #include "platform/ptrace/context.h"
+#include "platform/systrap/context.h"
 #include "tests/unit/platform/ptrace_test_util.h"
 
 namespace palisade::platform::testing {
 namespace {
 
-class SwitchTest : public PtraceTest {
+class SwitchTest : public PtraceTest, public ::testing::WithParamInterface<std::string> {
  protected:
+  std::string PlatformName() const override { return GetParam(); }
+  bool systrap() const { return GetParam() == "systrap"; }
   void SetUp() override {
     PtraceTest::SetUp();
     if (HasFatalFailure()) return;
@@ -28,7 +32,7 @@ class SwitchTest : public PtraceTest {
     ASSERT_TRUE(c.ok()) << c.status();
     ctx_ = std::move(*c);
   }
-  pid_t StubPid() { return static_cast<PtraceContext&>(*ctx_).stub_pid(); }
+  pid_t StubPid() { return StubPidOf(*ctx_); }
   std::unique_ptr<Context> ctx_;
 };
 
@@ -50,22 +54,29 @@ std::vector<std::string> FdsOf(pid_t pid) {
   return fds;
 }
 
-TEST_F(SwitchTest, StubIsStrippedToTheStubPage) {
+TEST_P(SwitchTest, StubIsStrippedToTheStubPage) {
   const pid_t pid = StubPid();
   // Only the stub page (and the host's vsyscall page, which cannot be
-  // unmapped) before any Switch: nothing of the sentry is reachable.
+  // unmapped; on systrap also the stub's shared region) before any Switch:
+  // nothing of the sentry is reachable.
   std::vector<std::string> maps = MapsOf(pid);
   ASSERT_FALSE(maps.empty());
+  bool has_region = false;
   for (const std::string& l : maps) {
     const bool stub = l.rfind("7d0000000000-7d0000001000 r-xp", 0) == 0;
     const bool vsyscall = l.find("[vsyscall]") != std::string::npos;
-    EXPECT_TRUE(stub || vsyscall) << l;
+    const bool region = systrap() && l.rfind("7d0000010000-7d0000020000 rw-s", 0) == 0;
+    has_region |= region;
+    EXPECT_TRUE(stub || vsyscall || region) << l;
   }
+  EXPECT_EQ(has_region, systrap());
   EXPECT_EQ(FdsOf(pid), std::vector<std::string>{"100"});  // the MemoryFile only
-  // glibc's rseq registration (into now-unmapped TLS) was removed.
-  __ptrace_rseq_configuration conf{};
-  ASSERT_GE(ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(conf), &conf), 0);
-  EXPECT_EQ(conf.rseq_abi_pointer, 0u);
+  if (!systrap()) {  // a systrap stub is not traced between syncs
+    // glibc's rseq registration (into now-unmapped TLS) was removed.
+    __ptrace_rseq_configuration conf{};
+    ASSERT_GE(ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(conf), &conf), 0);
+    EXPECT_EQ(conf.rseq_abi_pointer, 0u);
+  }
   // After a Switch the app's mappings are there, shared from the memfd.
   Registers regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
@@ -78,7 +89,7 @@ TEST_F(SwitchTest, StubIsStrippedToTheStubPage) {
   EXPECT_TRUE(stack);
 }
 
-TEST_F(SwitchTest, SyscallResultComesBack) {
+TEST_P(SwitchTest, SyscallResultComesBack) {
   Registers regs = Regs(prog_roundtrip);
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSyscall);
@@ -91,7 +102,7 @@ TEST_F(SwitchTest, SyscallResultComesBack) {
   EXPECT_EQ(regs.rdi, 1234u);  // went through rax, push and pop on the stack
 }
 
-TEST_F(SwitchTest, RestartBySyscallRewind) {
+TEST_P(SwitchTest, RestartBySyscallRewind) {
   Registers regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
   // The documented restart: rip back over the syscall, rax = the number.
@@ -101,7 +112,7 @@ TEST_F(SwitchTest, RestartBySyscallRewind) {
   EXPECT_EQ(regs.orig_rax, SYS_getpid);
 }
 
-TEST_F(SwitchTest, Int3IsSigtrap) {
+TEST_P(SwitchTest, Int3IsSigtrap) {
   Registers regs = Regs(prog_int3);
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSignal);
@@ -109,7 +120,7 @@ TEST_F(SwitchTest, Int3IsSigtrap) {
   EXPECT_EQ(regs.rip, Prog(prog_int3) + 1);
 }
 
-TEST_F(SwitchTest, Ud2IsSigill) {
+TEST_P(SwitchTest, Ud2IsSigill) {
   Registers regs = Regs(prog_ud2);
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSignal);
@@ -118,7 +129,7 @@ TEST_F(SwitchTest, Ud2IsSigill) {
   EXPECT_EQ(regs.rip, Prog(prog_ud2));
 }
 
-TEST_F(SwitchTest, DivideByZeroIsSigfpe) {
+TEST_P(SwitchTest, DivideByZeroIsSigfpe) {
   Registers regs = Regs(prog_div0);
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSignal);
@@ -126,7 +137,7 @@ TEST_F(SwitchTest, DivideByZeroIsSigfpe) {
   EXPECT_EQ(ev.info.si_code, FPE_INTDIV);
 }
 
-TEST_F(SwitchTest, PrivilegedInstructionIsSigsegvNotFault) {
+TEST_P(SwitchTest, PrivilegedInstructionIsSigsegvNotFault) {
   Registers regs = Regs(prog_hlt);
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSignal);  // a #GP has no fault address
@@ -134,7 +145,7 @@ TEST_F(SwitchTest, PrivilegedInstructionIsSigsegvNotFault) {
   EXPECT_EQ(ev.info.si_code, SI_KERNEL);
 }
 
-TEST_F(SwitchTest, VsyscallIsNotAHostSyscall) {
+TEST_P(SwitchTest, VsyscallIsNotAHostSyscall) {
   bool has_vsyscall = false;
   for (const std::string& l : MapsOf(getpid())) {
     has_vsyscall |= l.find("[vsyscall]") != std::string::npos;
@@ -150,7 +161,7 @@ TEST_F(SwitchTest, VsyscallIsNotAHostSyscall) {
   EXPECT_EQ(ev.info.si_syscall, SYS_gettimeofday);
 }
 
-TEST_F(SwitchTest, SignalThenResumeElsewhere) {
+TEST_P(SwitchTest, SignalThenResumeElsewhere) {
   // After a signal the sentry may redirect the app (as for a handler).
   Registers regs = Regs(prog_ud2);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSignal);
@@ -160,7 +171,7 @@ TEST_F(SwitchTest, SignalThenResumeElsewhere) {
   EXPECT_EQ(regs.orig_rax, SYS_getpid);
 }
 
-TEST_F(SwitchTest, InterruptWhileSpinning) {
+TEST_P(SwitchTest, InterruptWhileSpinning) {
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ | PROT_WRITE).ok());
   volatile uint64_t& counter = FileWord(kDataOffset);
   counter = 0;
@@ -192,7 +203,7 @@ TEST_F(SwitchTest, InterruptWhileSpinning) {
   EXPECT_GT(counter, before);
 }
 
-TEST_F(SwitchTest, InterruptBeforeSwitchIsReportedOnce) {
+TEST_P(SwitchTest, InterruptBeforeSwitchIsReportedOnce) {
   ctx_->Interrupt();
   Registers regs = Regs(prog_roundtrip);
   const Registers before = regs;
@@ -205,15 +216,19 @@ TEST_F(SwitchTest, InterruptBeforeSwitchIsReportedOnce) {
   EXPECT_EQ(regs.orig_rax, SYS_getpid);
 }
 
-TEST_F(SwitchTest, SignalsFromOutsideAreSuppressed) {
+TEST_P(SwitchTest, SignalsFromOutsideAreSuppressed) {
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ | PROT_WRITE).ok());
   volatile uint64_t& counter = FileWord(kDataOffset);
   counter = 0;
   std::thread outsider([&] {
     while (counter == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    kill(StubPid(), SIGTERM);  // would kill an untraced process
-    kill(StubPid(), SIGSTOP);  // would stop it
+    kill(StubPid(), SIGTERM);  // would kill an unprepared process
+    // A traced stub's SIGSTOP is suppressed; a systrap stub is untraced, so
+    // SIGSTOP (which nothing can block) stops it until SIGCONT, like any
+    // host process: only the host's root could send it.
+    if (!systrap()) kill(StubPid(), SIGSTOP);
     kill(StubPid(), SIGSEGV);  // sent, not raised: no fault
+    kill(StubPid(), SIGSYS);   // sent, not a seccomp trap: no syscall
     const uint64_t seen = counter;
     while (counter == seen) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ctx_->Interrupt();
@@ -225,7 +240,7 @@ TEST_F(SwitchTest, SignalsFromOutsideAreSuppressed) {
   EXPECT_EQ(ev.kind, EventKind::kInterrupted);
 }
 
-TEST_F(SwitchTest, KilledStubIsDied) {
+TEST_P(SwitchTest, KilledStubIsDied) {
   Registers regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
   ASSERT_EQ(kill(StubPid(), SIGKILL), 0);
@@ -236,7 +251,7 @@ TEST_F(SwitchTest, KilledStubIsDied) {
   ctx_->Interrupt();  // harmless on a dead stub
 }
 
-TEST_F(SwitchTest, DestructorReapsStub) {
+TEST_P(SwitchTest, DestructorReapsStub) {
   const pid_t pid = StubPid();
   ASSERT_EQ(kill(pid, 0), 0);
   ctx_.reset();
@@ -244,7 +259,7 @@ TEST_F(SwitchTest, DestructorReapsStub) {
   EXPECT_EQ(errno, ESRCH);
 }
 
-TEST_F(SwitchTest, RejectedRegistersAreSigsegv) {
+TEST_P(SwitchTest, RejectedRegistersAreSigsegv) {
   Registers regs = Regs(prog_roundtrip);
   regs.cs = 0;  // the host refuses a null code segment
   Event ev = ctx_->Switch(*as_, regs);
@@ -256,7 +271,7 @@ TEST_F(SwitchTest, RejectedRegistersAreSigsegv) {
   EXPECT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
 }
 
-TEST_F(SwitchTest, FreshFpStateIsClean) {
+TEST_P(SwitchTest, FreshFpStateIsClean) {
   FpState fp;
   ASSERT_TRUE(ctx_->GetFpState(fp).ok());
   EXPECT_EQ(fp.cwd, 0x37f);
@@ -265,7 +280,7 @@ TEST_F(SwitchTest, FreshFpStateIsClean) {
   for (unsigned v : fp.st_space) EXPECT_EQ(v, 0u);
 }
 
-TEST_F(SwitchTest, FpStateRoundTrip) {
+TEST_P(SwitchTest, FpStateRoundTrip) {
   FpState fp;
   ASSERT_TRUE(ctx_->GetFpState(fp).ok());
   fp.xmm_space[0] = 0x11223344;  // xmm0 low quadword
@@ -281,7 +296,7 @@ TEST_F(SwitchTest, FpStateRoundTrip) {
   EXPECT_EQ(fp.xmm_space[5], 0xabcdef01u);
 }
 
-TEST_F(SwitchTest, ManyContextsOnOneThread) {
+TEST_P(SwitchTest, ManyContextsOnOneThread) {
   // A thread may trace several stubs (e.g. a vfork parent and child).
   auto c2 = platform_->NewContext();
   ASSERT_TRUE(c2.ok()) << c2.status();
@@ -295,6 +310,9 @@ TEST_F(SwitchTest, ManyContextsOnOneThread) {
   EXPECT_EQ(r1.rdi, 1u);
   EXPECT_EQ(r2.rdi, 2u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Platforms, SwitchTest, ::testing::Values("ptrace", "systrap"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace palisade::platform::testing

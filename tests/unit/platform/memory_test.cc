@@ -1,4 +1,4 @@
-// Address spaces on the ptrace platform: faults and resuming after mapping,
+// Address spaces on every platform (ptrace, systrap): faults and resuming after mapping,
 // unmap and protection changes, memory shared by Contexts on different
 // tracer threads, switching between address spaces, and many incremental
 // changes (the stub's view must always equal the table).
@@ -15,8 +15,9 @@
 namespace palisade::platform::testing {
 namespace {
 
-class MemoryTest : public PtraceTest {
+class MemoryTest : public PtraceTest, public ::testing::WithParamInterface<std::string> {
  protected:
+  std::string PlatformName() const override { return GetParam(); }
   void SetUp() override {
     PtraceTest::SetUp();
     if (HasFatalFailure()) return;
@@ -44,7 +45,7 @@ class MemoryTest : public PtraceTest {
   std::unique_ptr<Context> ctx_;
 };
 
-TEST_F(MemoryTest, FaultThenMapThenResume) {
+TEST_P(MemoryTest, FaultThenMapThenResume) {
   Registers regs = Regs(prog_load);
   regs.rdx = kData + 8;
   Event ev = ctx_->Switch(*as_, regs);
@@ -60,7 +61,7 @@ TEST_F(MemoryTest, FaultThenMapThenResume) {
   EXPECT_EQ(regs.rdi, 0x1234567890u);
 }
 
-TEST_F(MemoryTest, ExecuteUnmappedFaultsAtTarget) {
+TEST_P(MemoryTest, ExecuteUnmappedFaultsAtTarget) {
   Registers regs = Regs(prog_jump);
   regs.rdx = 0x600000;
   Event ev = ctx_->Switch(*as_, regs);
@@ -69,7 +70,7 @@ TEST_F(MemoryTest, ExecuteUnmappedFaultsAtTarget) {
   EXPECT_EQ(regs.rip, 0x600000u);
 }
 
-TEST_F(MemoryTest, UnmapThenAccessFaults) {
+TEST_P(MemoryTest, UnmapThenAccessFaults) {
   FileWord(kDataOffset) = 77;
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ).ok());
   EXPECT_EQ(Load(*as_, kData), 77u);
@@ -77,7 +78,7 @@ TEST_F(MemoryTest, UnmapThenAccessFaults) {
   EXPECT_EQ(Load(*as_, kData), std::nullopt);
 }
 
-TEST_F(MemoryTest, WriteToReadOnlyFaultsWithAccErr) {
+TEST_P(MemoryTest, WriteToReadOnlyFaultsWithAccErr) {
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ | PROT_WRITE).ok());
   Registers regs = Regs(prog_store_then_load);
   regs.rdx = kData;
@@ -96,7 +97,7 @@ TEST_F(MemoryTest, WriteToReadOnlyFaultsWithAccErr) {
   EXPECT_EQ(FileWord(kDataOffset), 5u);
 }
 
-TEST_F(MemoryTest, CodeIsNotWritable) {
+TEST_P(MemoryTest, CodeIsNotWritable) {
   Registers regs = Regs(prog_store_then_load);
   regs.rdx = kCode;
   Event ev = ctx_->Switch(*as_, regs);
@@ -104,7 +105,7 @@ TEST_F(MemoryTest, CodeIsNotWritable) {
   EXPECT_EQ(ev.fault_code, SEGV_ACCERR);
 }
 
-TEST_F(MemoryTest, ContextsOnTwoThreadsShareMemory) {
+TEST_P(MemoryTest, ContextsOnTwoThreadsShareMemory) {
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ | PROT_WRITE).ok());
   TracerThread ta, tb;
   std::unique_ptr<Context> ca, cb;
@@ -139,7 +140,7 @@ TEST_F(MemoryTest, ContextsOnTwoThreadsShareMemory) {
   tb.Run([&] { cb.reset(); });
 }
 
-TEST_F(MemoryTest, UnmapReachesOtherThreadAtItsNextSwitch) {
+TEST_P(MemoryTest, UnmapReachesOtherThreadAtItsNextSwitch) {
   FileWord(kDataOffset) = 9;
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ).ok());
   TracerThread other;
@@ -165,7 +166,7 @@ TEST_F(MemoryTest, UnmapReachesOtherThreadAtItsNextSwitch) {
   other.Run([&] { c2.reset(); });
 }
 
-TEST_F(MemoryTest, SwitchingAddressSpacesGivesACleanView) {
+TEST_P(MemoryTest, SwitchingAddressSpacesGivesACleanView) {
   FileWord(kDataOffset) = 41;
   ASSERT_TRUE(as_->MapFile(kData, kPage, kDataOffset, PROT_READ).ok());
   auto as2 = platform_->NewAddressSpace();  // as after execve
@@ -183,7 +184,7 @@ TEST_F(MemoryTest, SwitchingAddressSpacesGivesACleanView) {
 
 // Random changes between Switches, sometimes more than the change log
 // holds; after each round every page must read as the table says.
-TEST_F(MemoryTest, RandomChangesMatchTheTable) {
+TEST_P(MemoryTest, RandomChangesMatchTheTable) {
   constexpr int kPages = 48;
   constexpr uint64_t kFilePages = 64;
   for (uint64_t i = 0; i < kFilePages; ++i) FileWord(kDataOffset + i * kPage) = 1000 + i;
@@ -215,7 +216,7 @@ TEST_F(MemoryTest, RandomChangesMatchTheTable) {
   }
 }
 
-TEST_F(MemoryTest, MapFileValidates) {
+TEST_P(MemoryTest, MapFileValidates) {
   EXPECT_EQ(as_->MapFile(kData + 1, kPage, 0, PROT_READ), Errno(EINVAL));
   EXPECT_EQ(as_->MapFile(kData, 100, 0, PROT_READ), Errno(EINVAL));
   EXPECT_EQ(as_->MapFile(kData, kPage, 3, PROT_READ), Errno(EINVAL));
@@ -226,7 +227,7 @@ TEST_F(MemoryTest, MapFileValidates) {
   EXPECT_TRUE(as_->MapFile(platform_->MaxUserAddress() - kPage, kPage, 0, PROT_READ).ok());
 }
 
-TEST_F(MemoryTest, HighestAppPageIsUsable) {
+TEST_P(MemoryTest, HighestAppPageIsUsable) {
   const uint64_t top = platform_->MaxUserAddress() - kPage;
   FileWord(kDataOffset) = 5150;
   ASSERT_TRUE(as_->MapFile(top, kPage, kDataOffset, PROT_READ).ok());
@@ -238,6 +239,9 @@ TEST_F(MemoryTest, HighestAppPageIsUsable) {
   const uint64_t sentry_stack = reinterpret_cast<uint64_t>(&local) & ~(kPage - 1);
   EXPECT_EQ(Load(*as_, sentry_stack), std::nullopt);
 }
+
+INSTANTIATE_TEST_SUITE_P(Platforms, MemoryTest, ::testing::Values("ptrace", "systrap"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace palisade::platform::testing
