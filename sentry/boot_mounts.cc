@@ -11,6 +11,7 @@
 #include "sentry/fsimpl/dev/devfs.h"
 #include "sentry/fsimpl/gofer/gofer_fs.h"
 #include "sentry/fsimpl/overlay/overlay.h"
+#include "sentry/fsimpl/devpts/devpts.h"
 #include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
@@ -88,8 +89,10 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
   if (m.type == "proc") return procfs::NewProcfsRoot(k);
   // runc's default spec mounts a tmpfs on /dev and fills it with device
   // nodes; the sentry serves its own devfs there instead.
-  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot();
-  if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "devpts" || m.type == "shm") {
+  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot({.pts = devpts::Root()});
+  // One devpts per sandbox: a devpts mount shows the same ptys as devfs's /dev/pts.
+  if (m.type == "devpts") return devpts::Root();
+  if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "shm") {
     return tmpfs::NewTmpfsRoot(S_IFDIR | (m.type == "tmpfs" ? o.mode : 0755), 0, 0);
   }
   if (m.type == "sysfs") {
@@ -153,7 +156,7 @@ absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContex
   if (!have_dev) {
     // Programs expect /dev/null even when config.json mounts no /dev.
     auto at = vfs::Resolve(ctx, AT_FDCWD, "/dev", {.follow = true});
-    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot(), "devtmpfs", "devtmpfs", 0);
+    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot({.pts = devpts::Root()}), "devtmpfs", "devtmpfs", 0);
   }
   return absl::OkStatus();
 }

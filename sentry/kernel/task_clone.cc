@@ -65,6 +65,7 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
       tg->exit_signal = static_cast<int>(f & 0xff);
       tg->pgid = ptg.pgid;
       tg->sid = ptg.sid;
+      tg->ctty = ptg.ctty;
       tg->rlimits = ptg.rlimits;
       tg->no_new_privs = ptg.no_new_privs;
       tg->start_mono_ns = MonotonicNowNs();

@@ -189,6 +189,7 @@ void TaskOps::SendToTaskLocked(Task& t, const siginfo_t& info) {
   if (IgnoredLocked(tg, info, in.mask.Has(sig) || in.real_blocked.Has(sig))) return;
   if (AlreadyPending(in.pending, sig)) return;
   in.pending.push_back(info);
+  tg.signalfd_queue.Notify(POLLIN | POLLRDNORM);
   if (!in.mask.Has(sig)) Interrupt(t);
 }
 
@@ -205,6 +206,7 @@ void TaskOps::SendToGroupLocked(ThreadGroup& tg, const siginfo_t& info) {
   if (IgnoredLocked(tg, info, all_block)) return;
   if (AlreadyPending(tg.shared_pending, sig)) return;
   tg.shared_pending.push_back(info);
+  tg.signalfd_queue.Notify(POLLIN | POLLRDNORM);
   for (auto& t : tg.tasks) {
     if (!t->internals().mask.Has(sig)) {
       Interrupt(*t);

@@ -20,6 +20,7 @@ namespace palisade {
 
 class Task;
 class Kernel;
+class Terminal;
 
 struct SignalHandlers {
   std::array<KernelSigaction, kNumSignals + 1> actions{};  // index = signal
@@ -49,6 +50,10 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   int pgid = 0, sid = 0;
   bool did_exec = false;  // has called execve (guarded by Kernel::mu())
   bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER: adopts orphaned descendants
+  // The session's controlling terminal (a pty), or null. Set by
+  // TIOCSCTTY (or the first open of a pty by a session leader), shared by
+  // the session's processes, inherited over fork, dropped by setsid.
+  std::shared_ptr<Terminal> ctty;
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
   int64_t start_mono_ns = 0;
   uint64_t children_user_ns = 0;  // accumulated from reaped children
@@ -61,6 +66,10 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
 
   // Notified (kEventAll) when a child exits or changes state; wait4 sleeps here.
   WaitQueue child_events;
+  // Notified (POLLIN) whenever a signal is queued for the group or one of
+  // its threads: signalfd readers and pollers sleep here (Linux's
+  // sighand->signalfd_wqh).
+  WaitQueue signalfd_queue;
 
   std::shared_ptr<Task> LeaderLocked() const;
   // Wait status (for wait4) of this zombie; valid once zombie.

@@ -192,6 +192,7 @@ SyscallResult Setsid(Task& t, const SyscallArgs&) {
   for (auto& g : t.kernel().ThreadGroupsLocked())
     if (g->pgid == tg.pid()) return Errno(EPERM);
   tg.sid = tg.pgid = tg.pid();
+  tg.ctty.reset();  // a new session starts without a controlling terminal
   return int64_t(tg.sid);
 }
 

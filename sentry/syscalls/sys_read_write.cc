@@ -4,6 +4,7 @@
 // bounce buffer of at most kChunk bytes, and let BlockingIo own the
 // blocking/EINTR/restart rules. A transfer that fails after moving some
 // bytes returns the count, as Linux does.
+#include <sys/inotify.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "sentry/syscalls/blocking_io.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/sys_file_util.h"
+#include "sentry/vfs/fsnotify.h"
 
 namespace palisade::sys {
 
@@ -115,6 +117,7 @@ ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& seg
     done += n;
     if (static_cast<size_t>(n) < want) break;
   } while (static_cast<uint64_t>(done) < total);
+  if (done > 0) vfs::NotifyFile(f, IN_ACCESS);
   return done;
 }
 
@@ -156,6 +159,7 @@ ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& se
     } while (chunk_done < want);
     if (chunk_done < want || fault) break;
   } while (static_cast<uint64_t>(done) < total);
+  if (done > 0) vfs::NotifyFile(f, IN_MODIFY);
   return done;
 }
 

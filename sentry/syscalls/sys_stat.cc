@@ -5,6 +5,7 @@
 // are vfs_ops.h's; here are argument decoding and fd-based variants.
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -13,6 +14,7 @@
 
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/sys_file_util.h"
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs_ops.h"
 
 namespace palisade::sys {
@@ -298,7 +300,9 @@ SyscallResult Ftruncate(Task& t, const SyscallArgs& a) {
   if (a[1].Int64() < 0) return Errno(EINVAL);
   PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kNotPath));
   if (!f->writable() || !S_ISREG(FileMode(t, *f))) return Errno(EINVAL);
-  return f->Truncate(t, a[1].Int64());
+  PAL_TRY_ERRNO(f->Truncate(t, a[1].Int64()));
+  vfs::NotifyFile(*f, IN_MODIFY);
+  return int64_t(0);
 }
 
 SyscallResult Fallocate(Task& t, const SyscallArgs& a) {

@@ -2,6 +2,7 @@
 // and edited by hand: a handler, a support level and a note per row.
 // Unimplemented rows return ENOSYS and are reported once per number.
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/handlers_fdtypes.h"
 #include "sentry/syscalls/handlers_net.h"
 #include "sentry/syscalls/handlers_tests.h"
 #include "sentry/syscalls/syscall_table.h"
@@ -263,9 +264,9 @@ constexpr SyscallEntry kRows[] = {
     {250, "keyctl", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {251, "ioprio_set", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {252, "ioprio_get", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {253, "inotify_init", nullptr, SupportLevel::kUnimplemented, "", ""},
-    {254, "inotify_add_watch", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {255, "inotify_rm_watch", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {253, "inotify_init", &sys::InotifyInit, SupportLevel::kSupported, "", ""},
+    {254, "inotify_add_watch", &sys::InotifyAddWatch, SupportLevel::kPartial, "IN_DELETE_SELF comes at the last unlink even while the file is open; IN_EXCL_UNLINK and IN_UNMOUNT are not generated", "fd,path,hex"},
+    {255, "inotify_rm_watch", &sys::InotifyRmWatch, SupportLevel::kSupported, "", "fd,int"},
     {256, "migrate_pages", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {257, "openat", &sys::Openat, SupportLevel::kSupported, "", "dirfd,path,oflags,mode"},
     {258, "mkdirat", &sys::Mkdirat, SupportLevel::kSupported, "", "dirfd,path,mode"},
@@ -292,19 +293,19 @@ constexpr SyscallEntry kRows[] = {
     {279, "move_pages", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {280, "utimensat", &sys::Utimensat, SupportLevel::kSupported, "", "dirfd,path,ptr,atflags"},
     {281, "epoll_pwait", &sys::EpollPwait, SupportLevel::kSupported, "", "fd,ptr,int,int,ptr,size"},
-    {282, "signalfd", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {283, "timerfd_create", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {282, "signalfd", &sys::Signalfd, SupportLevel::kSupported, "", "fd,ptr,size"},
+    {283, "timerfd_create", &sys::TimerfdCreate, SupportLevel::kSupported, "", "int,oflags"},
     {284, "eventfd", &sys::Eventfd, SupportLevel::kSupported, "", "hex,hex,hex"},
     {285, "fallocate", &sys::Fallocate, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {286, "timerfd_settime", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {287, "timerfd_gettime", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {286, "timerfd_settime", &sys::TimerfdSettime, SupportLevel::kPartial, "TFD_TIMER_CANCEL_ON_SET is accepted but never cancels: the sandbox cannot set CLOCK_REALTIME", "fd,hex,ptr,ptr"},
+    {287, "timerfd_gettime", &sys::TimerfdGettime, SupportLevel::kSupported, "", "fd,ptr"},
     {288, "accept4", &sys::Accept4, SupportLevel::kSupported, "", "fd,ptr,ptr,hex"},
-    {289, "signalfd4", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {289, "signalfd4", &sys::Signalfd4, SupportLevel::kSupported, "", "fd,ptr,size,oflags"},
     {290, "eventfd2", &sys::Eventfd2, SupportLevel::kSupported, "", "int,oflags"},
     {291, "epoll_create1", &sys::EpollCreate1, SupportLevel::kSupported, "", "oflags"},
     {292, "dup3", &sys::Dup3, SupportLevel::kSupported, "", "fd,fd,oflags"},
     {293, "pipe2", &sys::Pipe2, SupportLevel::kSupported, "", "ptr,oflags"},
-    {294, "inotify_init1", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {294, "inotify_init1", &sys::InotifyInit1, SupportLevel::kSupported, "", "oflags"},
     {295, "preadv", &sys::Preadv, SupportLevel::kSupported, "", "hex,hex,hex"},
     {296, "pwritev", &sys::Pwritev, SupportLevel::kSupported, "", "hex,hex,hex"},
     {297, "rt_tgsigqueueinfo", &sys::RtTgsigqueueinfo, SupportLevel::kSupported, "", "int,int,signal,ptr"},

@@ -8,6 +8,9 @@
 
 #include <cstring>
 
+#include <sys/inotify.h>
+
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/vfs_ops.h"
 
@@ -55,7 +58,9 @@ Errno Chmod(const PathContext& ctx, const VirtualPath& p, uint32_t mode) {
   r.mode = mode & 07777;
   // Not in the file's group: setgid is silently dropped (chmod(2)).
   if (!c.InGroup(n.attr.gid) && !c.HasCap(CAP_FSETID)) r.mode &= ~S_ISGID;
-  return p.dentry->inode()->SetAttr(r);
+  PAL_TRY_ERRNO(p.dentry->inode()->SetAttr(r));
+  NotifyChange(p.dentry, r.mask);
+  return Errno::Ok();
 }
 
 Errno Chown(const PathContext& ctx, const VirtualPath& p, uint32_t uid, uint32_t gid) {
@@ -93,7 +98,9 @@ Errno Chown(const PathContext& ctx, const VirtualPath& p, uint32_t uid, uint32_t
     r.mask = SetAttrRequest::kCtime;  // chown(f, -1, -1) still touches ctime
     r.ctime = Now();
   }
-  return p.dentry->inode()->SetAttr(r);
+  PAL_TRY_ERRNO(p.dentry->inode()->SetAttr(r));
+  NotifyChange(p.dentry, r.mask);
+  return Errno::Ok();
 }
 
 Errno Utimens(const PathContext& ctx, const VirtualPath& p, const struct timespec* times) {
@@ -121,7 +128,9 @@ Errno Utimens(const PathContext& ctx, const VirtualPath& p, const struct timespe
     r.mask |= SetAttrRequest::kMtime;
     r.mtime = (!times || times[1].tv_nsec == UTIME_NOW) ? now : times[1];
   }
-  return p.dentry->inode()->SetAttr(r);
+  PAL_TRY_ERRNO(p.dentry->inode()->SetAttr(r));
+  NotifyChange(p.dentry, r.mask);
+  return Errno::Ok();
 }
 
 Errno TruncatePath(const PathContext& ctx, const VirtualPath& p, int64_t len) {
@@ -134,7 +143,9 @@ Errno TruncatePath(const PathContext& ctx, const VirtualPath& p, int64_t len) {
   r.mask = SetAttrRequest::kSize | SetAttrRequest::kMtime | SetAttrRequest::kCtime;
   r.size = len;
   r.mtime = r.ctime = Now();
-  return p.dentry->inode()->SetAttr(r);
+  PAL_TRY_ERRNO(p.dentry->inode()->SetAttr(r));
+  NotifyChange(p.dentry, r.mask);
+  return Errno::Ok();
 }
 
 Errno Access(const PathContext& ctx, int dirfd, std::string_view path, int mode, int flags) {

@@ -1,6 +1,14 @@
 #include "sentry/vfs/file_description.h"
 
+#include <sys/inotify.h>
+
+#include "sentry/vfs/fsnotify.h"
+
 namespace palisade {
+
+FileDescription::~FileDescription() {
+  if (dentry_ && !(flags() & O_PATH)) vfs::NotifyPath(dentry_, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+}
 
 ErrnoOr<int64_t> FileDescription::Read(Task&, std::span<uint8_t>) { return Errno(EINVAL); }
 ErrnoOr<int64_t> FileDescription::Write(Task&, std::span<const uint8_t>) { return Errno(EINVAL); }

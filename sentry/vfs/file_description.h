@@ -42,7 +42,9 @@ struct DirEntry {
 
 class FileDescription : public std::enable_shared_from_this<FileDescription> {
  public:
-  virtual ~FileDescription() = default;
+  // Reports IN_CLOSE_WRITE/IN_CLOSE_NOWRITE for files opened by path
+  // (sentry/vfs/fsnotify.h): this is the last close of the open file.
+  virtual ~FileDescription();
 
   // Sequential I/O at the file's own offset (or streaming).
   virtual ErrnoOr<int64_t> Read(Task& t, std::span<uint8_t> dst);

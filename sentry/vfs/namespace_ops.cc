@@ -5,6 +5,9 @@
 #include <linux/capability.h>
 #include <cstdio>  // RENAME_* (glibc, _GNU_SOURCE)
 
+#include <sys/inotify.h>
+
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/vfs_ops.h"
 
@@ -83,7 +86,15 @@ Errno Unlink(const PathContext& ctx, PathWalker& w) {
   PAL_TRY(ResolvedNode victim, w.LookupFinal(/*cross_mounts=*/false));
   if (w.must_be_dir()) return Errno(S_ISDIR(victim.attr.mode) ? EISDIR : ENOTDIR);
   PAL_TRY_ERRNO(MayDelete(ctx, w.cur(), victim, false, w.IsMountpoint(victim)));
-  return w.cur().path.dentry->inode()->Unlink(w.final_name());
+  Inode& dir = *w.cur().path.dentry->inode();
+  PAL_TRY_ERRNO(dir.Unlink(w.final_name()));
+  // fsnotify_link_count, then (last link) the inode's removal, then the
+  // directory's entry, in Linux's order.
+  Inode& gone = *victim.path.dentry->inode();
+  NotifySelf(gone, IN_ATTRIB);
+  if (victim.attr.nlink <= 1) NotifySelf(gone, IN_DELETE_SELF);
+  NotifyChild(dir, w.final_name(), IN_DELETE);
+  return Errno::Ok();
 }
 
 Errno Rmdir(const PathContext& ctx, PathWalker& w) {
@@ -93,7 +104,11 @@ Errno Rmdir(const PathContext& ctx, PathWalker& w) {
   if (w.cur().path.mount->readonly()) return Errno(EROFS);
   PAL_TRY(ResolvedNode victim, w.LookupFinal(/*cross_mounts=*/false));
   PAL_TRY_ERRNO(MayDelete(ctx, w.cur(), victim, true, w.IsMountpoint(victim)));
-  return w.cur().path.dentry->inode()->Rmdir(w.final_name());
+  Inode& dir = *w.cur().path.dentry->inode();
+  PAL_TRY_ERRNO(dir.Rmdir(w.final_name()));
+  NotifySelf(*victim.path.dentry->inode(), IN_DELETE_SELF | IN_ISDIR);
+  NotifyChild(dir, w.final_name(), IN_DELETE | IN_ISDIR);
+  return Errno::Ok();
 }
 
 }  // namespace
@@ -111,6 +126,7 @@ Errno Mkdirat(const PathContext& ctx, int dirfd, std::string_view path, uint32_t
   if (ct.dir.attr.mode & S_ISGID) perm |= S_ISGID;  // setgid directories propagate
   PAL_TRY(InodeRef ignored, ct.dir.path.dentry->inode()->Mkdir(ct.name, S_IFDIR | perm, CreatorCreds(ctx, ct.dir)));
   (void)ignored;
+  NotifyChild(*ct.dir.path.dentry->inode(), ct.name, IN_CREATE | IN_ISDIR);
   return Errno::Ok();
 }
 
@@ -129,6 +145,7 @@ Errno Mknodat(const PathContext& ctx, int dirfd, std::string_view path, uint32_t
   uint64_t rdev = (type == S_IFCHR || type == S_IFBLK) ? dev : 0;
   PAL_TRY(InodeRef ignored, ct.dir.path.dentry->inode()->Mknod(ct.name, type | perm, rdev, CreatorCreds(ctx, ct.dir)));
   (void)ignored;
+  NotifyChild(*ct.dir.path.dentry->inode(), ct.name, IN_CREATE);
   return Errno::Ok();
 }
 
@@ -139,6 +156,7 @@ Errno Symlinkat(const PathContext& ctx, std::string_view target, int dirfd, std:
   PAL_TRY_ERRNO(MayCreate(ctx, ct.dir));
   PAL_TRY(InodeRef ignored, ct.dir.path.dentry->inode()->Symlink(ct.name, target, CreatorCreds(ctx, ct.dir)));
   (void)ignored;
+  NotifyChild(*ct.dir.path.dentry->inode(), ct.name, IN_CREATE);
   return Errno::Ok();
 }
 
@@ -164,7 +182,10 @@ Errno Linkat(const PathContext& ctx, int olddirfd, std::string_view oldpath, int
   const InodeRef& target = old.path.dentry->inode();
   if (target->FsId() != ct.dir.path.dentry->inode()->FsId()) return Errno(EXDEV);
   if (old.attr.nlink == 0) return Errno(ENOENT);  // an unlinked file through AT_EMPTY_PATH
-  return ct.dir.path.dentry->inode()->Link(ct.name, target);
+  PAL_TRY_ERRNO(ct.dir.path.dentry->inode()->Link(ct.name, target));
+  NotifySelf(*target, IN_ATTRIB);
+  NotifyChild(*ct.dir.path.dentry->inode(), ct.name, IN_CREATE);
+  return Errno::Ok();
 }
 
 Errno Unlinkat(const PathContext& ctx, int dirfd, std::string_view path, int flags) {
@@ -226,7 +247,29 @@ Errno Renameat(const PathContext& ctx, int olddirfd, std::string_view oldpath, i
     if ((flags & RENAME_EXCHANGE) && dst_dir) PAL_TRY_ERRNO(CheckPermission(ctx.creds, dst->attr, 2));
   }
   if (ow.IsMountpoint(src) || (have_dst && nw.IsMountpoint(*dst))) return Errno(EBUSY);
-  return odir.path.dentry->inode()->Rename(ow.final_name(), *ndir.path.dentry->inode(), nw.final_name(), flags);
+  PAL_TRY_ERRNO(
+      odir.path.dentry->inode()->Rename(ow.final_name(), *ndir.path.dentry->inode(), nw.final_name(), flags));
+  // fsnotify_move: MOVED_FROM and MOVED_TO share a cookie; an exchange
+  // is two moves; a replaced target loses a link (and, if its last, goes).
+  Inode& od = *odir.path.dentry->inode();
+  Inode& nd = *ndir.path.dentry->inode();
+  uint32_t cookie = NextMoveCookie();
+  uint32_t sdir = src_dir ? IN_ISDIR : 0;
+  NotifyChild(od, ow.final_name(), IN_MOVED_FROM | sdir, cookie);
+  NotifyChild(nd, nw.final_name(), IN_MOVED_TO | sdir, cookie);
+  if (flags & RENAME_EXCHANGE) {
+    uint32_t c2 = NextMoveCookie();
+    uint32_t ddir = dst_dir ? IN_ISDIR : 0;
+    NotifyChild(nd, nw.final_name(), IN_MOVED_FROM | ddir, c2);
+    NotifyChild(od, ow.final_name(), IN_MOVED_TO | ddir, c2);
+    NotifySelf(*dst->path.dentry->inode(), IN_MOVE_SELF);
+  } else if (have_dst) {
+    Inode& replaced = *dst->path.dentry->inode();
+    if (!dst_dir) NotifySelf(replaced, IN_ATTRIB);
+    if (dst_dir || dst->attr.nlink <= 1) NotifySelf(replaced, IN_DELETE_SELF);
+  }
+  NotifySelf(*sinode, IN_MOVE_SELF);
+  return Errno::Ok();
 }
 
 ErrnoOr<std::string> ReadLinkAt(const PathContext& ctx, int dirfd, std::string_view path) {

@@ -5,6 +5,9 @@
 #include <linux/capability.h>
 #include <sys/mount.h>
 
+#include <sys/inotify.h>
+
+#include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/inode_file.h"
 #include "sentry/vfs/path_walk.h"
 #include "sentry/vfs/vfs_ops.h"
@@ -51,6 +54,7 @@ static ErrnoOr<ResolvedNode> CreateRegular(const PathContext& ctx, const Resolve
     perm &= ~S_ISGID;
   }
   PAL_TRY(InodeRef inode, dir.path.dentry->inode()->Create(name, S_IFREG | perm, c));
+  NotifyChild(*dir.path.dentry->inode(), name, IN_CREATE);
   PAL_TRY(InodeAttr a, inode->GetAttr());
   return ResolvedNode{VirtualPath{dir.path.mount, std::make_shared<Dentry>(name, dir.path.dentry, inode)}, a};
 }
@@ -78,7 +82,9 @@ static ErrnoOr<FileRef> OpenNode(const PathContext& ctx, const ResolvedNode& n, 
   if ((flags & O_NOATIME) && ctx.creds.fsuid != n.attr.uid && !ctx.creds.HasCap(CAP_FOWNER)) {
     return Errno(EPERM);
   }
-  OpenRequest req{StoredFlags(flags), &ctx.creds, ctx.task};
+  // O_NOCTTY reaches character devices: a pty replica needs it to decide
+  // whether its opener acquires it as controlling terminal.
+  OpenRequest req{StoredFlags(flags) | (type == S_IFCHR ? (flags & O_NOCTTY) : 0), &ctx.creds, ctx.task};
   PAL_TRY(FileRef f, inode->Open(req));
   f->set_path(n.path.mount, n.path.dentry);
   if ((flags & O_TRUNC) && type == S_IFREG && !created) {
@@ -87,7 +93,9 @@ static ErrnoOr<FileRef> OpenNode(const PathContext& ctx, const ResolvedNode& n, 
     r.size = 0;
     r.mtime = r.ctime = Now();
     PAL_TRY_ERRNO(inode->SetAttr(r));
+    NotifyChange(n.path.dentry, r.mask);
   }
+  NotifyPath(n.path.dentry, IN_OPEN);
   return f;
 }
 

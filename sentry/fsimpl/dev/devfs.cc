@@ -81,7 +81,7 @@ InodeRef NewDevfsRoot(const DevfsOptions& opts) {
   for (const CharDevRow& row : kMemDevices) {
     MemDevice which = row.which;
     auto opener = [which](const InodeRef& self, const OpenRequest& req) {
-      return OpenMemDevice(which, self, req.flags);
+      return OpenMemDevice(which, self, req.flags & ~O_NOCTTY);
     };
     uint64_t rdev = makedev(1, static_cast<uint32_t>(which));
     root->AddEntry(row.name, std::make_shared<DevfsCharDev>(ids, Attr(ino++, S_IFCHR | 0666, rdev, now), opener));
@@ -92,7 +92,7 @@ InodeRef NewDevfsRoot(const DevfsOptions& opts) {
   auto tty_opener = [tty](const InodeRef& self, const OpenRequest& req) -> ErrnoOr<FileRef> {
     // No controlling terminal in the sandbox: ENXIO, as Linux's tty_open.
     if (!tty->fd.ok()) return Errno(ENXIO);
-    FileRef f = NewHostStdioFile(tty->fd.get(), req.flags);
+    FileRef f = NewHostStdioFile(tty->fd.get(), req.flags & ~O_NOCTTY);
     if (!f) return Errno(ENFILE);  // the sentry is out of host fds
     return f;
   };
@@ -103,7 +103,14 @@ InodeRef NewDevfsRoot(const DevfsOptions& opts) {
     root->AddEntry(row.name, std::make_shared<DevfsSymlink>(ids, Attr(ino++, S_IFLNK | 0777, 0, now), row.target));
   }
 
-  root->AddEntry("pts", std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 0755, 0, now)));
+  if (opts.pts) {
+    // The sandbox's devpts; /dev/ptmx points into it, as runc sets up
+    // containers (sentry/fsimpl/devpts/devpts.h).
+    root->AddEntry("pts", opts.pts);
+    root->AddEntry("ptmx", std::make_shared<DevfsSymlink>(ids, Attr(ino++, S_IFLNK | 0777, 0, now), "pts/ptmx"));
+  } else {
+    root->AddEntry("pts", std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 0755, 0, now)));
+  }
   root->AddEntry("mqueue", std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 01777, 0, now)));
   InodeRef shm = opts.shm ? opts.shm : std::make_shared<DevfsDir>(ids, Attr(ino++, S_IFDIR | 01777, 0, now));
   root->AddEntry("shm", shm);

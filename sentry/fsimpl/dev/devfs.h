@@ -4,11 +4,13 @@
 //   null 1:3, zero 1:5, full 1:7, random 1:8, urandom 1:9   crw-rw-rw-
 //   tty 5:0 (the sandbox's terminal, or ENXIO without one)  crw-rw-rw-
 //   fd -> /proc/self/fd, stdin/stdout/stderr -> /proc/self/fd/0..2
-//   pts/ (empty: a mountpoint for devpts), mqueue/ (a mountpoint)
+//   pts/ (DevfsOptions::pts if given, the sandbox's devpts, with a symlink
+//         ptmx -> pts/ptmx beside it; else an empty mountpoint and no ptmx)
+//   mqueue/ (a mountpoint)
 //   shm/ (drwxrwxrwt: DevfsOptions::shm if given, else an empty directory
 //         on which the boot code mounts a tmpfs, as OCI's default spec does)
 //
-// /dev/ptmx and /dev/console are absent. Names outside the table live in
+// /dev/console is absent. Names outside the table live in
 // DevfsOptions::upper when given (pass a tmpfs root to make /dev writable,
 // as a container's tmpfs /dev is: mkdir, mknod, bind(2) of /dev/log ...);
 // without it the table is all there is and creating fails with EPERM.
@@ -35,6 +37,7 @@ struct DevfsOptions {
   // caller keeps its own), kFindTtyInStdio, or -1 for none (ENXIO).
   int tty_host_fd = kFindTtyInStdio;
   InodeRef shm;            // directory to serve as /dev/shm, or null
+  InodeRef pts;            // devpts root to serve as /dev/pts (devpts::Root()), or null
   InodeRef upper;          // writable directory for other names, or null
 };
 
