@@ -83,7 +83,7 @@ TEST(StateDirTest, DuplicateIdUsesRuncsMessage) {
   absl::StatusOr<StateDir> second = StateDir::Create(tmp.path(), SampleState("dup"));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(second.status().message(), "container with id exists: dup");
+  EXPECT_EQ(second.status().message(), "container with given ID already exists");
   // The first container's state is untouched.
   EXPECT_TRUE(std::filesystem::exists(first->state_file()));
 }
