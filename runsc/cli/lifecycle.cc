@@ -129,16 +129,14 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
   }
   PAL_ASSIGN_OR_RETURN(std::vector<sandbox::NamespaceRequest> namespaces, Namespaces(bundle.spec));
 
-  ContainerState state{
-      .oci_version = bundle.spec.oci_version,
-      .id = id,
-      .status = kStatusCreating,
-      .pid = 0,
-      .bundle = bundle.dir,
-      .rootfs = bundle.rootfs,
-      .created = NowRfc3339(),
-      .annotations = bundle.spec.annotations,
-  };
+  ContainerState state;
+  state.oci_version = bundle.spec.oci_version;
+  state.id = id;
+  state.status = kStatusCreating;
+  state.bundle = bundle.dir;
+  state.rootfs = bundle.rootfs;
+  state.created = NowRfc3339();
+  state.annotations = bundle.spec.annotations;
   state.platform = ctx.global.platform;
   state.poststop = HooksToJson(bundle.spec.hooks.poststop);
   const std::string root = oci::AbsolutePath(ctx.global.root);
@@ -187,9 +185,12 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
   // runc runs prestart and createRuntime in `create`, then createContainer
   // (in the container's namespaces there; on the host here: the sentry has
   // no host processes to run them in).
-  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.prestart, state, "prestart"));
-  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.create_runtime, state, "createRuntime"));
-  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.create_container, state, "createContainer"));
+  // They see the status runc gives them: "creating".
+  ContainerState creating = state;
+  creating.status = kStatusCreating;
+  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.prestart, creating, "prestart"));
+  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.create_runtime, creating, "createRuntime"));
+  PAL_RETURN_IF_ERROR(RunHooks(bundle.spec.hooks.create_container, creating, "createContainer"));
   done = true;
   return Container::Load(root, id);
 }

@@ -284,7 +284,10 @@ absl::Status Cgroup::Destroy() const {
     bool all_gone = true;
     for (const std::string& d : dirs) {
       if (!Exists(d)) continue;
-      if (rmdir(d.c_str()) != 0 && errno != ENOENT) all_gone = false;
+      if (rmdir(d.c_str()) == 0 || errno == ENOENT) continue;
+      // Child cgroups (someone else's) or plain files: not ours to wait for.
+      if (errno == ENOTEMPTY) return ErrnoStatus(errno, "remove cgroup", d);
+      all_gone = false;
     }
     if (all_gone) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -60,9 +60,9 @@ for rt in "${runtimes[@]}"; do
     eval 'rc_is 1 && err_has "cannot delete container $id that is not stopped: running"'
 
   rtc "$rt" kill "$id" FOO
-  check "$rt: bad signal name" eval 'rc_is 1 && err_has "unknown signal \"FOO\""'
+  check "$rt: bad signal name" eval 'rc_is 1 && err_has "unknown signal" && err_has FOO'
   rtc "$rt" kill "$id" SIGFOO
-  check "$rt: bad SIG-name" eval 'rc_is 1 && err_has "unknown signal \"SIGFOO\""'
+  check "$rt: bad SIG-name" eval 'rc_is 1 && err_has "unknown signal" && err_has SIGFOO'
 
   rtc "$rt" pause "$id"
   check "$rt: pause" eval 'rc_is 0 && [ "$(status_of "$rt" "$id")" = paused ]'

@@ -21,7 +21,7 @@ for rt in "${runtimes[@]}"; do
   check "$rt: delete --force of an unknown container succeeds" rc_is 0
 
   rtc "$rt" state
-  check "$rt: state without an id" eval 'rc_is 1 && err_has "\"state\" requires exactly 1 argument(s)"'
+  check "$rt: state without an id" eval 'rc_is 1 && err_has "requires exactly 1 argument(s)"'
 
   rtc "$rt" create --bundle "$work/no-such-bundle" bad-bundle
   check "$rt: missing bundle fails" eval 'rc_is 1 && err_has "no-such-bundle"'
@@ -53,12 +53,15 @@ assert err and "container does not exist" in err[-1]["msg"], lines' "$work/$rt-l
   bundle_for sh -c 'exit 3'
   rtc "$rt" run --bundle "$bundle" exit3
   check "$rt: run exits with the container's status" rc_is 3
-  bundle_for sh -c 'kill -KILL $$'
-  rtc "$rt" run --bundle "$bundle" selfkill
-  check "$rt: init killing itself with SIGKILL is ignored (pid 1)" rc_is 0
+  bundle_for sh -c 'kill -TERM $$; exit 4'
+  rtc "$rt" run --bundle "$bundle" selfterm
+  check "$rt: init ignores its own SIGTERM (pid 1)" rc_is 4
   check "$rt: run leaves no state" no_state "$rt"
 
-  # Concurrent creates of one id: exactly one wins, the loser changes nothing.
+  # Concurrent creates of one id: exactly one wins, the losers change
+  # nothing. (palisade only: runc 1.1.5 here lets all four fail, with
+  # "unable to store init state" and "exec fifo ... already exists".)
+  [[ $rt == runc ]] && continue
   bundle_for sleep 100
   for i in 1 2 3 4; do
     # shellcheck disable=SC2046
@@ -70,7 +73,7 @@ assert err and "container does not exist" in err[-1]["msg"], lines' "$work/$rt-l
   ERR=$(cat "$work"/race-*.err)
   check "$rt: concurrent create: exactly one wins" rc_is 1
   check "$rt: concurrent create: losers say the id exists" \
-    [ "$(grep -c "container with given ID already exists" "$work"/race-*.err)" -eq 3 ]
+    [ "$(cat "$work"/race-*.err | grep -c "container with given ID already exists")" -eq 3 ]
   check "$rt: concurrent create: the winner is intact" [ "$(status_of "$rt" racer)" = created ]
   rtc "$rt" delete racer
   check "$rt: after delete nothing is left" no_state "$rt"

@@ -32,13 +32,14 @@ for rt in "${runtimes[@]}"; do
   id=hooks-$rt-$$
   rtc "$rt" create --bundle "$bundle" "$id"
   check "$rt: create with hooks" rc_is 0
+  # (runc 1.1.5 also runs poststart here, during create: not copied.)
   check "$rt: create ran prestart, createRuntime, createContainer with the state" \
-    [ "$(cut -d' ' -f1,3 "$log" | tr '\n' ',')" = "prestart $id,createRuntime $id,createContainer $id," ]
+    [ "$(head -n 3 "$log" | tr '\n' ',')" = "prestart creating $id,createRuntime creating $id,createContainer creating $id," ]
   rtc "$rt" start "$id"
-  want="poststart,"
-  [[ $rt == palisade ]] && want="startContainer,poststart,"
+  want="poststart"
+  [[ $rt == palisade ]] && want="startContainer,poststart"
   check "$rt: start ran the start hooks" \
-    [ "$(cut -d' ' -f1 "$log" | tail -n +4 | tr '\n' ',')" = "$want" ]
+    eval '[[ $(cut -d" " -f1 "$log" | tail -n +4 | tr "\n" ,) == *"$want," ]]'
   rtc "$rt" delete --force "$id"
   check "$rt: delete ran poststop" eval '[[ $(tail -n 1 "$log") == "poststop stopped $id" ]]'
 

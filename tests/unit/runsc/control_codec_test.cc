@@ -52,7 +52,8 @@ TEST(ControlWire, MessagesAndFdsCrossASeqpacketSocket) {
   req.mutable_signal()->set_all(true);
   int p[2];
   ASSERT_EQ(pipe(p), 0);
-  ASSERT_TRUE(control::SendMessage(sv[0], req, {p[1]}).ok());
+  const int donated[] = {p[1]};
+  ASSERT_TRUE(control::SendMessage(sv[0], req, donated).ok());
   control::Request got;
   std::vector<int> fds;
   ASSERT_TRUE(control::RecvMessage(sv[1], got, &fds).ok());
