@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "platform/ptrace/ptrace_platform.h"
+#include "platform/systrap/systrap_platform.h"
 
 namespace palisade::platform {
 namespace {
@@ -16,6 +17,9 @@ struct PlatformEntry {
 };
 
 constexpr PlatformEntry kPlatforms[] = {
+    // The default: a seccomp trap handled inside the stub, no ptrace stop
+    // per syscall.
+    {"systrap", &SystrapPlatform::Create},
     // Works on any host that allows ptrace; the slowest per syscall.
     {"ptrace", &PtracePlatform::Create},
 };

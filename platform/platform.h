@@ -104,7 +104,7 @@ class Context {
 class Platform {
  public:
   virtual ~Platform() = default;
-  // Names accepted by Create(): "ptrace" (and later "systrap").
+  // Names accepted by Create(): "systrap" (the default) and "ptrace".
   static std::vector<std::string> Names();
   // memfd: the MemoryFile's host fd; AddressSpaces map ranges of it.
   // Unknown name: InvalidArgument listing the valid names.

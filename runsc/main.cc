@@ -9,5 +9,6 @@
 int main(int argc, char** argv) {
   return palisade::cli::RunCli(argc, argv,
                                {.boot = &palisade::BootMain,
-                                .syscall_table = [](const std::string& f) { return palisade::RenderSyscallTable(f); }});
+                                .syscall_table = [](const std::string& f) { return palisade::RenderSyscallTable(f); },
+                                .launch_gofer = &palisade::LaunchGofer});
 }

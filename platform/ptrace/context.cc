@@ -1,11 +1,8 @@
 #include "platform/ptrace/context.h"
 
-#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include <vector>
 
 #include "spdlog/spdlog.h"
 
@@ -13,7 +10,7 @@ namespace palisade::platform {
 
 PtraceContext::PtraceContext(std::unique_ptr<StubProcess> stub, uint64_t min_addr,
                              uint64_t max_addr)
-    : stub_(std::move(stub)), min_(min_addr), max_(max_addr) {}
+    : stub_(std::move(stub)), sync_(min_addr, max_addr) {}
 
 Event PtraceContext::Switch(AddressSpace& as_base, Registers& regs) {
   auto* as = dynamic_cast<PtraceAddressSpace*>(&as_base);
@@ -91,56 +88,7 @@ Event PtraceContext::Run(Registers& regs) {
 }
 
 bool PtraceContext::Sync(PtraceAddressSpace& as) {
-  if (as.id() == as_id_ && as.generation() == synced_gen_) return true;
-  uint64_t since = synced_gen_;
-  if (as.id() != as_id_) {
-    // A different address space (execve, or a reset): nothing of the old
-    // one may stay visible. One munmap clears the range whatever it held.
-    if (!view_.empty() || view_dirty_) {
-      if (!Apply(MemOp{MemOp::Kind::kUnmap, min_, max_ - min_, 0, 0})) return false;
-    }
-    view_.Clear();
-    view_dirty_ = false;
-    as_id_ = as.id();
-    since = PtraceAddressSpace::kFullSync;
-  }
-  AddressSpaceDelta d = as.DeltaSince(since);
-  std::vector<MemOp> ops;
-  DiffTables(view_, d.want, d.dirty, ops);
-  for (const MemOp& op : ops) {
-    if (!Apply(op)) return false;
-  }
-  if (d.full) {
-    view_ = std::move(d.want);
-  } else {
-    for (const Range& r : d.dirty) view_.Unmap(r.start, r.end - r.start);
-    for (const auto& [addr, m] : d.want.entries()) view_.Map(addr, m.len, m.offset, m.prot);
-  }
-  synced_gen_ = d.generation;
-  return true;
-}
-
-bool PtraceContext::Apply(const MemOp& op) {
-  ErrnoOr<int64_t> r = Errno(EINVAL);
-  int64_t want = 0;
-  if (op.kind == MemOp::Kind::kMap) {
-    r = stub_->Inject(SYS_mmap, {op.addr, op.len, static_cast<uint64_t>(op.prot),
-                                 MAP_SHARED | MAP_FIXED, StubProcess::kMemFd, op.offset});
-    want = static_cast<int64_t>(op.addr);
-  } else {
-    r = stub_->Inject(SYS_munmap, {op.addr, op.len});
-  }
-  if (r.ok() && *r == want) return true;
-  if (r.ok()) {
-    spdlog::error("ptrace: stub {}: {}({:#x}, {:#x}, off {:#x}, prot {}) returned {}", stub_->pid(),
-                  op.kind == MemOp::Kind::kMap ? "mmap" : "munmap", op.addr, op.len, op.offset,
-                  op.prot, *r);
-  } else {
-    spdlog::error("ptrace: stub {}: injecting a syscall failed: {}", stub_->pid(),
-                  r.error().Name());
-  }
-  stub_->Kill();
-  return false;
+  return sync_.Sync(as, [this](const MemOp& op) { return InjectMemOp(*stub_, op); });
 }
 
 void PtraceContext::Interrupt() {
@@ -158,9 +106,6 @@ Errno PtraceContext::SetFpState(const FpState& fp) {
   return stub_->SetFpRegs(fp);
 }
 
-void PtraceContext::ResetAddressSpace() {
-  as_id_ = 0;
-  view_dirty_ = true;
-}
+void PtraceContext::ResetAddressSpace() { sync_.Reset(); }
 
 }  // namespace palisade::platform

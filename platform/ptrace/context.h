@@ -25,7 +25,7 @@
 
 #include "platform/platform.h"
 #include "platform/ptrace/address_space.h"
-#include "platform/ptrace/mapping_table.h"
+#include "platform/ptrace/mapping_sync.h"
 #include "platform/ptrace/stub_process.h"
 
 namespace palisade::platform {
@@ -61,20 +61,11 @@ class PtraceContext final : public Context {
  private:
   // Makes the stub's mappings match `as`. False: the stub was killed.
   bool Sync(PtraceAddressSpace& as);
-  bool Apply(const MemOp& op);
   Event Run(Registers& regs);
 
   const std::unique_ptr<StubProcess> stub_;
-  const uint64_t min_;
-  const uint64_t max_;
   std::atomic<bool> interrupt_{false};  // Interrupt() was called
-
-  // What the stub really has mapped in [min_, max_), and for which address
-  // space and generation. as_id_ == 0: none yet (or reset).
-  MappingTable view_;
-  uint64_t as_id_ = 0;
-  uint64_t synced_gen_ = 0;
-  bool view_dirty_ = false;  // ResetAddressSpace(): view_ may be wrong
+  MappingSync sync_;  // what the stub really has mapped
 };
 
 }  // namespace palisade::platform

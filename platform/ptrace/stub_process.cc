@@ -1,6 +1,7 @@
 #include "platform/ptrace/stub_process.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <linux/rseq.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -33,6 +34,11 @@ enum ChildExit : int {
   kExitFellThrough = 106,
 };
 
+// ptrace options of every stub (Spawn and Attach).
+long TraceOptions(const StubOptions& o) {
+  return PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | (o.trace_seccomp ? PTRACE_O_TRACESECCOMP : 0);
+}
+
 const char* ChildStep(int code) {
   switch (code) {
     case kExitPdeathsig: return "prctl(PR_SET_PDEATHSIG)";
@@ -48,7 +54,7 @@ const char* ChildStep(int code) {
 // The forked child. SAFETY: the sentry is multi-threaded, so other threads
 // may have held locks (malloc, spdlog) at fork time: only raw syscalls
 // here, no allocation, no logging, no return.
-[[noreturn]] void ChildMain(int memfd) {
+[[noreturn]] void ChildMain(int memfd, int shared_fd) {
   // Block everything until traced, so no inherited sentry signal handler
   // can run in this half-made process.
   uint64_t mask = ~uint64_t{0};
@@ -60,14 +66,26 @@ const char* ChildStep(int code) {
   if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     syscall(SYS_exit_group, kExitPdeathsig);
   }
+  // shared_fd first moves out of the way (it may be 100 or 101).
+  if (shared_fd >= 0) {
+    shared_fd = static_cast<int>(syscall(SYS_fcntl, shared_fd, F_DUPFD, StubProcess::kSharedFd + 1));
+    if (shared_fd < 0) syscall(SYS_exit_group, kExitDup);
+  }
   if (memfd != StubProcess::kMemFd &&
       syscall(SYS_dup2, memfd, StubProcess::kMemFd) != StubProcess::kMemFd) {
     syscall(SYS_exit_group, kExitDup);
   }
+  int last_kept = StubProcess::kMemFd;
+  if (shared_fd >= 0) {
+    if (syscall(SYS_dup2, shared_fd, StubProcess::kSharedFd) != StubProcess::kSharedFd) {
+      syscall(SYS_exit_group, kExitDup);
+    }
+    last_kept = StubProcess::kSharedFd;
+  }
   // The app must not reach any sentry fd, and the stub must not keep pipe
   // ends or sockets of the sentry open.
   if (syscall(SYS_close_range, 0, StubProcess::kMemFd - 1, 0) != 0 ||
-      syscall(SYS_close_range, StubProcess::kMemFd + 1, ~0U, 0) != 0) {
+      syscall(SYS_close_range, last_kept + 1, ~0U, 0) != 0) {
     syscall(SYS_exit_group, kExitCloseRange);
   }
   if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) != 0) syscall(SYS_exit_group, kExitTraceMe);
@@ -94,15 +112,17 @@ bool IsSynchronousSignal(const siginfo_t& si) {
   }
 }
 
-StubProcess::StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd)
-    : page_(page), pid_(pid), pidfd_(std::move(pidfd)) {}
+StubProcess::StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd,
+                         const StubOptions& opts)
+    : page_(page), pid_(pid), pidfd_(std::move(pidfd)), opts_(opts) {}
 
 StubProcess::~StubProcess() { Kill(); }
 
-absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& page, int memfd) {
+absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& page, int memfd,
+                                                                const StubOptions& opts) {
   const pid_t pid = fork();
   if (pid < 0) return ErrnoStatus(errno, "fork ptrace stub");
-  if (pid == 0) ChildMain(memfd);
+  if (pid == 0) ChildMain(memfd, opts.shared_fd);
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     const int err = errno;
@@ -113,7 +133,7 @@ absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& 
     }
     return ErrnoStatus(err, "pidfd_open ptrace stub");
   }
-  std::unique_ptr<StubProcess> s(new StubProcess(page, pid, UniqueFd(pidfd)));
+  std::unique_ptr<StubProcess> s(new StubProcess(page, pid, UniqueFd(pidfd), opts));
   if (absl::Status st = s->Prepare(); !st.ok()) return st;  // ~StubProcess reaps it
   spdlog::debug("ptrace: stub {} ready", pid);
   return s;
@@ -138,12 +158,12 @@ absl::Status StubProcess::Prepare() {
   }
   // EXITKILL: the stub dies with its tracer thread. TRACESYSGOOD: syscall
   // stops are told apart from real SIGTRAPs.
-  if (ptrace(PTRACE_SETOPTIONS, pid_, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) != 0) {
+  if (ptrace(PTRACE_SETOPTIONS, pid_, 0, TraceOptions(opts_)) != 0) {
     return ErrnoStatus(errno, "PTRACE_SETOPTIONS ptrace stub");
   }
   if (Errno e = GetRegs(base_regs_); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_GETREGS");
   PAL_RETURN_IF_ERROR(UnregisterRseq());
-  PAL_RETURN_IF_ERROR(InstallFilter());
+  if (opts_.ptrace_filter) PAL_RETURN_IF_ERROR(InstallFilter());
   PAL_RETURN_IF_ERROR(RunUnmapAll());
   return ResetFpState();
 }
@@ -245,6 +265,9 @@ ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t
   for (;;) {
     PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
     if (!alive_) return Errno(ESRCH);
+    // PTRACE_EVENT_SECCOMP (our own syscall, which resuming lets run) or
+    // PTRACE_EVENT_STOP (a group-stop or leftover interrupt): go on.
+    if ((status >> 16) != 0) continue;
     const int sig = WSTOPSIG(status);
     if (sig == SIGTRAP) {
       PAL_TRY_ERRNO(GetRegs(r));
@@ -298,6 +321,44 @@ Errno StubProcess::GetFpRegs(FpState& fp) const {
 }
 Errno StubProcess::SetFpRegs(const FpState& fp) const {
   return ptrace(PTRACE_SETFPREGS, pid_, 0, &fp) == 0 ? Errno::Ok() : Errno::FromHost();
+}
+
+Errno StubProcess::Detach(const Registers& regs) {
+  if (!alive_) return Errno(ESRCH);
+  if (!attached_) return Errno::Ok();
+  PAL_TRY_ERRNO(SetRegs(regs));
+  if (ptrace(PTRACE_DETACH, pid_, 0, 0) != 0) return Errno::FromHost();
+  attached_ = false;
+  return Errno::Ok();
+}
+
+Errno StubProcess::Attach() {
+  if (!alive_) return Errno(ESRCH);
+  if (attached_) return Errno::Ok();
+  if (ptrace(PTRACE_SEIZE, pid_, 0, TraceOptions(opts_)) != 0) {
+    const Errno e = Errno::FromHost();
+    PollAlive();
+    return e;
+  }
+  attached_ = true;
+  if (ptrace(PTRACE_INTERRUPT, pid_, 0, 0) != 0) return Errno::FromHost();
+  // The interrupt stop; a signal arriving first (a kick) stops it earlier:
+  // suppress it and wait on.
+  for (;;) {
+    PAL_TRY(int status, Wait());
+    if (!alive_) return Errno(ESRCH);
+    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) return Errno::Ok();
+    if (ptrace(PTRACE_CONT, pid_, 0, 0) != 0) return Errno::FromHost();
+  }
+}
+
+bool StubProcess::PollAlive() {
+  if (!alive_) return false;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG | __WALL);
+  if (r == pid_ && (WIFEXITED(status) || WIFSIGNALED(status))) alive_ = false;
+  if (r < 0 && errno == ECHILD) alive_ = false;
+  return alive_;
 }
 
 void StubProcess::Kick() const {

@@ -32,6 +32,19 @@ namespace palisade::platform {
 // it by kill/tgkill/sigqueue.
 bool IsSynchronousSignal(const siginfo_t& si);
 
+// How a stub is set up. The defaults are the ptrace platform's; the systrap
+// platform (platform/systrap/) reuses the same set-up with these changed.
+struct StubOptions {
+  // Install the ptrace platform's filter (stub_filter.h) during set-up.
+  // systrap installs its own later, through Inject().
+  bool ptrace_filter = true;
+  // Report PTRACE_EVENT_SECCOMP stops (systrap's filter answers
+  // SECCOMP_RET_TRACE to the stub page's mmap/munmap): Inject() resumes them.
+  bool trace_seccomp = false;
+  // A second fd the stub keeps, as kSharedFd (-1: none).
+  int shared_fd = -1;
+};
+
 class StubProcess {
  public:
   // The signal Kick() sends to stop the stub promptly (Context::Interrupt).
@@ -39,10 +52,13 @@ class StubProcess {
   // The fd number of the MemoryFile inside every stub (injected mmaps use
   // it); every other fd is closed.
   static constexpr int kMemFd = 100;
+  // StubOptions::shared_fd's number inside the stub.
+  static constexpr int kSharedFd = 101;
 
   // Forks and prepares a stub. The calling thread becomes its tracer.
   // REQUIRES: page was mapped before the fork (StubPage::Get()).
-  static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd);
+  static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd,
+                                                            const StubOptions& opts = {});
   // Kills and reaps the stub.
   ~StubProcess();
   StubProcess(const StubProcess&) = delete;
@@ -72,6 +88,16 @@ class StubProcess {
   Errno GetFpRegs(FpState& fp) const;
   Errno SetFpRegs(const FpState& fp) const;
 
+  // systrap: lets the stopped stub run untraced (with regs), and later
+  // traces and stops it again (PTRACE_SEIZE + PTRACE_INTERRUPT) to inject
+  // syscalls. Only the thread that spawned the stub may call these.
+  Errno Detach(const Registers& regs);
+  Errno Attach();
+  bool attached() const { return attached_; }
+  // Reaps the stub if it has exited (untraced stubs die without a ptrace
+  // stop). Returns alive().
+  bool PollAlive();
+
   // From any thread: sends kKickSignal to the stub. Safe even after the
   // stub died and was reaped (the pidfd cannot reach a reused pid).
   void Kick() const;
@@ -79,7 +105,7 @@ class StubProcess {
   void Kill();
 
  private:
-  StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd);
+  StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd, const StubOptions& opts);
   ErrnoOr<int> Wait();
   absl::Status Prepare();
   absl::Status UnregisterRseq();
@@ -90,7 +116,9 @@ class StubProcess {
   const StubPage& page_;
   const pid_t pid_;
   const UniqueFd pidfd_;  // for signals that cannot hit a recycled pid
+  const StubOptions opts_;
   bool alive_ = true;
+  bool attached_ = true;  // traced by the spawning thread
   // Registers of the stub as prepared (valid segment selectors): the base
   // for every injected syscall.
   Registers base_regs_{};

@@ -7,7 +7,14 @@
 //
 // SAFETY: this code runs with no stack, no libc and (after unmap_all) no
 // other mapping than its own page. It must stay position independent (it
-// runs from a copy): only rip-relative references to local labels.
+// runs from a copy): only rip-relative references to local labels, plus
+// the fixed address of the systrap shared region (systrap_abi.h).
+//
+// The systrap platform uses the same page: its stubs also run unmap_all
+// and injected syscalls while being set up, and then live in
+// systrap_handler / systrap_wait (below) for good.
+
+#include "platform/stub/systrap_abi.h"
 
   .text
   .globl palisade_stub_begin
@@ -15,6 +22,8 @@
   .globl palisade_stub_unmap_all_done
   .globl palisade_stub_syscall
   .globl palisade_stub_syscall_done
+  .globl palisade_stub_systrap_handler
+  .globl palisade_stub_systrap_wait
   .globl palisade_stub_end
 
 palisade_stub_begin:
@@ -54,6 +63,84 @@ palisade_stub_syscall:
   syscall
   int3
 palisade_stub_syscall_done:
+
+// systrap_handler: the SA_SIGINFO handler of every signal a systrap stub
+// takes (SIGSYS from the seccomp filter, faults, the sentry's kick). The
+// kernel entered it on the signal stack inside the shared region, with
+// every signal blocked and rsp pointing at the frame (pretcode, ucontext,
+// siginfo). It reports the frame to the sentry and falls into
+// systrap_wait; the sentry edits the frame in place (the app's registers
+// and the syscall result) and the stub returns into the app through
+// rt_sigreturn. Only the shared region's header is trusted for addresses;
+// syscalls used here: arch_prctl, futex, rt_sigreturn (the only ones the
+// stub filter lets this page make without a tracer).
+palisade_stub_systrap_handler:
+  movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
+  mov %rsp, PALISADE_SYSTRAP_FRAME_RSP(%rbx)
+  // fs_base/gs_base are not in the signal frame.
+  mov $158, %eax                       // arch_prctl(ARCH_GET_FS, &cur_fs)
+  mov $0x1003, %edi
+  lea PALISADE_SYSTRAP_CUR_FS(%rbx), %rsi
+  syscall
+  mov $158, %eax                       // arch_prctl(ARCH_GET_GS, &cur_gs)
+  mov $0x1004, %edi
+  lea PALISADE_SYSTRAP_CUR_GS(%rbx), %rsi
+  syscall
+  movl $PALISADE_SYSTRAP_STATE_EVENT, PALISADE_SYSTRAP_STATE(%rbx)
+  mfence                               // store state before loading the flag
+  cmpl $0, PALISADE_SYSTRAP_SENTRY_SLEEPING(%rbx)
+  je palisade_stub_systrap_wait
+  mov $202, %eax                       // futex(&state, FUTEX_WAKE, 1)
+  lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
+  mov $1, %esi
+  mov $1, %edx
+  syscall
+
+// systrap_wait: waits for STATE_RUN (brief spin, then FUTEX_WAIT), installs
+// the fs/gs bases the sentry asked for and rt_sigreturns through the frame
+// at FRAME_RSP. A fresh stub starts here, on a frame the sentry built.
+palisade_stub_systrap_wait:
+  movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
+  mov $PALISADE_SYSTRAP_STUB_SPIN, %ecx
+.Lspin:
+  cmpl $PALISADE_SYSTRAP_STATE_RUN, PALISADE_SYSTRAP_STATE(%rbx)
+  je .Lrun
+  pause
+  dec %ecx
+  jnz .Lspin
+.Lsleep:
+  movl $1, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
+  mfence                               // store the flag before loading state
+  mov PALISADE_SYSTRAP_STATE(%rbx), %edx
+  cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
+  je .Lrun
+  mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
+  lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
+  xor %esi, %esi
+  xor %r10d, %r10d
+  syscall
+  jmp .Lsleep                          // woken, EINTR or EAGAIN: look again
+.Lrun:
+  movl $0, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
+  mov PALISADE_SYSTRAP_WANT_FS(%rbx), %rsi
+  cmp PALISADE_SYSTRAP_CUR_FS(%rbx), %rsi
+  je 1f
+  mov $158, %eax                       // arch_prctl(ARCH_SET_FS, want_fs)
+  mov $0x1002, %edi
+  syscall
+1:
+  mov PALISADE_SYSTRAP_WANT_GS(%rbx), %rsi
+  cmp PALISADE_SYSTRAP_CUR_GS(%rbx), %rsi
+  je 2f
+  mov $158, %eax                       // arch_prctl(ARCH_SET_GS, want_gs)
+  mov $0x1001, %edi
+  syscall
+2:
+  mov PALISADE_SYSTRAP_FRAME_RSP(%rbx), %rsp
+  add $8, %rsp                         // past pretcode, as the handler's `ret` would
+  mov $15, %eax                        // rt_sigreturn
+  syscall
+  ud2                                  // a refused frame raises SIGSEGV instead
 
 palisade_stub_end:
 

@@ -15,6 +15,8 @@ extern const char palisade_stub_unmap_all[];       // munmap all, then int3
 extern const char palisade_stub_unmap_all_done[];  // rip after that int3
 extern const char palisade_stub_syscall[];         // syscall; int3
 extern const char palisade_stub_syscall_done[];    // rip after that int3
+extern const char palisade_stub_systrap_handler[];  // systrap: every signal's handler
+extern const char palisade_stub_systrap_wait[];     // systrap: wait, then rt_sigreturn
 extern const char palisade_stub_end[];
 }
 

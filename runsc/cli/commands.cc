@@ -22,6 +22,7 @@ constexpr CommandSpec kCommands[] = {
     {"spec", CommandGroup::kCommon, "create a new specification file (config.json)", &SetupSpec},
     {"syscalls", CommandGroup::kDebug, "print the syscall compatibility table", &SetupSyscalls},
     {"boot", CommandGroup::kInternal, "run a sandbox (started by create)", &SetupBoot},
+    {"gofer", CommandGroup::kInternal, "serve a sandbox's files (started by palisade itself)", &SetupGofer},
 };
 
 }  // namespace

@@ -29,5 +29,6 @@ CommandRunner SetupSpec(CLI::App& sub);      // spec.cc
 CommandRunner SetupStart(CLI::App& sub);     // start.cc
 CommandRunner SetupState(CLI::App& sub);     // state.cc
 CommandRunner SetupSyscalls(CLI::App& sub);  // syscalls.cc
+CommandRunner SetupGofer(CLI::App& sub);     // gofer.cc
 
 }  // namespace palisade::cli

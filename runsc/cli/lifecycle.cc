@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <optional>
 
 #include "absl/cleanup/cleanup.h"
@@ -16,6 +17,7 @@
 #include "runsc/oci/boot_config.h"
 #include "runsc/oci/bundle.h"
 #include "runsc/sandbox/cgroup.h"
+#include "runsc/sandbox/gofer_launch.h"
 #include "runsc/sandbox/preflight.h"
 #include "runsc/sandbox/spawn.h"
 #include "spdlog/spdlog.h"
@@ -121,6 +123,7 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
                        oci::ToBootConfig(bundle, {.platform = ctx.global.platform,
                                                   .strace = ctx.global.strace,
                                                   .stdio_is_tty = own_tty || use_pty}));
+  cfg.overlay = ctx.global.overlay == "none" ? RootOverlay::kNone : RootOverlay::kMemory;
   sandbox::Resources resources;
   std::string cgroups_path;
   if (bundle.spec.linux_config) {
@@ -173,6 +176,20 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
     PAL_ASSIGN_OR_RETURN(pty, console::OpenPty(proc.console_size));
     opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = pty.slave;
   }
+  // The gofer (its own confined process) serves the rootfs and bind
+  // mounts; it joins the sandbox's cgroup so `delete` finds it, and ends
+  // when the sentry's end of its socket closes.
+  GoferProcess gofer;
+  if (ctx.deps.launch_gofer) {
+    PAL_ASSIGN_OR_RETURN(gofer, ctx.deps.launch_gofer(GoferSpecFor(cfg)));
+    for (const std::string& f : opts.cgroup_procs_files) {
+      std::ofstream(f) << gofer.pid;
+    }
+    opts.gofer_fd = gofer.sentry_sock.get();
+  }
+  absl::Cleanup stop_gofer = [&] {
+    if (!done) StopGofer(gofer);
+  };
   PAL_ASSIGN_OR_RETURN(sandbox::SpawnedSandbox sb, sandbox::SpawnSandbox(opts));
   spawned = sb.pid;
   if (use_pty) PAL_RETURN_IF_ERROR(console::SendConsole(f.console_socket, pty));

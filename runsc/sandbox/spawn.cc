@@ -26,7 +26,7 @@ namespace palisade::sandbox {
 namespace {
 
 // Fixed fd numbers in the boot process, above stdio.
-constexpr int kConfigFd = 3, kControlFd = 4, kReadyFd = 5;
+constexpr int kConfigFd = 3, kControlFd = 4, kReadyFd = 5, kGoferFd = 6;
 
 absl::StatusOr<int> BindControlSocket(const std::string& path) {
   struct sockaddr_un addr = {};
@@ -111,7 +111,9 @@ bool SandboxAlive(pid_t pid, uint64_t start_time) {
 absl::StatusOr<SpawnedSandbox> SpawnSandbox(const SpawnOptions& opts) {
   PAL_ASSIGN_OR_RETURN(int control_fd, BindControlSocket(opts.control_socket));
   absl::Cleanup close_control = [control_fd] { close(control_fd); };
-  PAL_ASSIGN_OR_RETURN(int config_fd, ConfigMemfd(opts.config));
+  BootConfig cfg = opts.config;
+  cfg.gofer_fd = opts.gofer_fd >= 0 ? kGoferFd : -1;
+  PAL_ASSIGN_OR_RETURN(int config_fd, ConfigMemfd(cfg));
   absl::Cleanup close_config = [config_fd] { close(config_fd); };
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
@@ -169,6 +171,7 @@ absl::StatusOr<SpawnedSandbox> SpawnSandbox(const SpawnOptions& opts) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int stdio[3] = {opts.stdio[0], opts.stdio[1], opts.stdio[2]};
+  int gofer_fd = opts.gofer_fd;
 
   // fork() semantics (no new stack) plus new namespaces.
   long pid = syscall(SYS_clone, static_cast<unsigned long>(clone_flags | SIGCHLD), nullptr, nullptr,
@@ -184,14 +187,14 @@ absl::StatusOr<SpawnedSandbox> SpawnSandbox(const SpawnOptions& opts) {
       if (write(fd, "0", 1) != 1) ChildFail(wr, "join cgroup");
     }
     if (setsid() < 0) ChildFail(wr, "setsid");
-    int moved[6] = {stdio[0], stdio[1], stdio[2], config_fd, control_fd, wr};
+    int moved[7] = {stdio[0], stdio[1], stdio[2], config_fd, control_fd, wr, gofer_fd};
     for (int& fd : moved) {
       if (fd < 0) continue;
       fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
       if (fd < 0) ChildFail(wr, "dup");
     }
     wr = moved[5];
-    for (int target = 0; target < 6; target++) {
+    for (int target = 0; target < 7; target++) {
       if (moved[target] < 0) {
         close(target);
         continue;
@@ -200,7 +203,7 @@ absl::StatusOr<SpawnedSandbox> SpawnSandbox(const SpawnOptions& opts) {
     }
     // Everything else stays behind (close_range is Linux 5.9+; the fds
     // are close-on-exec in any case).
-    syscall(SYS_close_range, 6, ~0U, 0);
+    syscall(SYS_close_range, 7, ~0U, 0);
     // Die with the front end that runs us until we are at the barrier?
     // No: `create` returns and leaves us running, as runc's init.
     execv("/proc/self/exe", argv.data());

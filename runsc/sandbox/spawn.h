@@ -30,6 +30,9 @@ struct SpawnOptions {
   // child joins before it execs.
   std::vector<std::string> cgroup_procs_files;
   int stdio[3] = {0, 1, 2};  // the container's stdio (the caller's, or a pty)
+  // The sentry's end of the gofer socket, or -1: it becomes fd 6 in the
+  // boot process and config.gofer_fd says so.
+  int gofer_fd = -1;
   // Global flags passed on to `palisade boot` (--log, --log-format, --debug).
   std::vector<std::string> global_args;
 };

@@ -11,7 +11,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootRlimit, resource, soft, hard
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, rootfs, root_readonly, argv, env, cwd,
                                                 uid, gid, additional_gids, hostname, mounts,
                                                 rlimits, umask, no_new_privileges, platform,
-                                                strace, terminal)
+                                                strace, terminal, gofer_fd, overlay)
 
 std::string BootConfigToJson(const BootConfig& cfg) { return nlohmann::json(cfg).dump(); }
 

@@ -77,6 +77,9 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
     cin.creds = parent.creds();
     cin.comm = parent.comm();
     cin.mask = pin.mask;
+    cin.sched_policy = pin.sched_policy;
+    cin.sched_priority = pin.sched_priority;
+    cin.nice = pin.nice;
     // A thread sharing the address space must not share the alt stack.
     if ((f & CLONE_VM) && !(f & CLONE_VFORK)) {
       cin.altstack = KernelStack{0, SS_DISABLE, 0, 0};

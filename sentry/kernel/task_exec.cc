@@ -61,6 +61,7 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
       if (a.handler != reinterpret_cast<uint64_t>(SIG_IGN)) a = KernelSigaction{};
     }
     tg.handlers = handlers;
+    tg.did_exec = true;  // setpgid(2) on it from the parent is now EACCES
     in.altstack = KernelStack{0, SS_DISABLE, 0, 0};
   }
   platform::Registers& r = t.regs();

@@ -30,11 +30,24 @@ void ThreadGroupExitedLocked(Kernel& k, ThreadGroup& tg) {
   if (tg.itimer_real_id) k.timers().Cancel(tg.itimer_real_id);
   auto init = k.init();
   bool is_init = init.get() == &tg;
+  // Orphans go to the nearest living ancestor that is a child subreaper
+  // (prctl(2) PR_SET_CHILD_SUBREAPER), else to init.
+  std::shared_ptr<ThreadGroup> reaper = init;
+  for (auto a = tg.parent.lock(); a; a = a->parent.lock()) {
+    if (a->child_subreaper && !a->group_exiting) {
+      reaper = a;
+      break;
+    }
+  }
   for (auto& child : tg.children) {
-    child->parent = init;
-    if (!is_init && init) {
-      init->children.push_back(child);
-      if (child->zombie) init->child_events.Notify(kEventAll);
+    child->parent = reaper;
+    if (!is_init && reaper) {
+      reaper->children.push_back(child);
+      if (child->zombie) reaper->child_events.Notify(kEventAll);
+    }
+    // PR_SET_PDEATHSIG: the child is told that its parent died.
+    if (child->pdeath_signal > 0 && !child->zombie) {
+      TaskOps::SendToGroupLocked(*child, MakeKillInfo(child->pdeath_signal, SI_USER, tg.pid(), 0));
     }
   }
   if (!is_init) tg.children.clear();
@@ -87,6 +100,10 @@ void ExitTask(Task& t, int wait_status, bool group) {
     if (auto p = in.vfork->parent.lock()) p->waiter().Notify();
     in.vfork.reset();
   }
+  // Linux's exit_files() runs before exit_notify(): drop this thread's
+  // reference to the fd table now, so the files (and the flock and record
+  // locks held through them) are released before the parent can reap us.
+  t.set_fds(std::make_shared<FdTable>());
   std::lock_guard<std::mutex> l(k.mu());
   in.exited = true;
   in.killed = true;

@@ -3,6 +3,8 @@
 // own host thread reads/writes them.
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -35,6 +37,16 @@ struct Task::Internals {
   // Signals.
   SigSet mask;
   std::optional<SigSet> saved_mask;  // restored after handler setup / syscall exit
+  // Signals rt_sigtimedwait unblocked only to wait for them (Linux's
+  // real_blocked): still "blocked" when deciding whether to discard a
+  // signal whose action is to ignore it.
+  SigSet real_blocked;
+
+  // Scheduling (per thread, inherited by clone): the policy is recorded and
+  // reported, the nice value too; neither changes how the host schedules.
+  int sched_policy = SCHED_OTHER;
+  int sched_priority = 0;
+  int nice = 0;
   std::deque<siginfo_t> pending;     // thread-directed
   KernelStack altstack{0, SS_DISABLE, 0, 0};
 
@@ -69,6 +81,8 @@ struct TaskOps {
   // Discards pending instances of the signals in mask, group-wide and
   // per thread. REQUIRES: Kernel::mu() held.
   static void DropPendingLocked(ThreadGroup& tg, uint64_t mask);
+  // Removes and returns the lowest-numbered queued signal in `wanted`.
+  static bool TakeLowestLocked(std::deque<siginfo_t>& q, uint64_t wanted, siginfo_t* out);
 };
 
 siginfo_t MakeKillInfo(int sig, int code, int sender_pid, uint32_t sender_uid);

@@ -186,7 +186,7 @@ void TaskOps::SendToTaskLocked(Task& t, const siginfo_t& info) {
   }
   auto& in = t.internals();
   PrepareSignalLocked(tg, sig);
-  if (IgnoredLocked(tg, info, in.mask.Has(sig))) return;
+  if (IgnoredLocked(tg, info, in.mask.Has(sig) || in.real_blocked.Has(sig))) return;
   if (AlreadyPending(in.pending, sig)) return;
   in.pending.push_back(info);
   if (!in.mask.Has(sig)) Interrupt(t);
@@ -201,7 +201,7 @@ void TaskOps::SendToGroupLocked(ThreadGroup& tg, const siginfo_t& info) {
   }
   PrepareSignalLocked(tg, sig);
   bool all_block = true;
-  for (auto& t : tg.tasks) all_block &= t->internals().mask.Has(sig);
+  for (auto& t : tg.tasks) all_block &= t->internals().mask.Has(sig) || t->internals().real_blocked.Has(sig);
   if (IgnoredLocked(tg, info, all_block)) return;
   if (AlreadyPending(tg.shared_pending, sig)) return;
   tg.shared_pending.push_back(info);
@@ -215,19 +215,27 @@ void TaskOps::SendToGroupLocked(ThreadGroup& tg, const siginfo_t& info) {
 
 namespace {
 
+}  // namespace
+
+bool TaskOps::TakeLowestLocked(std::deque<siginfo_t>& q, uint64_t wanted, siginfo_t* out) {
+  // signal(7): standard signals before real-time ones, lower numbers
+  // first; queued instances of one signal keep their order.
+  auto best = q.end();
+  for (auto it = q.begin(); it != q.end(); ++it) {
+    if ((SigSet::Bit(it->si_signo) & wanted) && (best == q.end() || it->si_signo < best->si_signo)) best = it;
+  }
+  if (best == q.end()) return false;
+  *out = *best;
+  q.erase(best);
+  return true;
+}
+
+namespace {
+
 bool Dequeue(Task& t, siginfo_t* out) {
-  auto& in = t.internals();
-  auto take = [&](std::deque<siginfo_t>& q) {
-    for (auto it = q.begin(); it != q.end(); ++it) {
-      if (!in.mask.Has(it->si_signo)) {
-        *out = *it;
-        q.erase(it);
-        return true;
-      }
-    }
-    return false;
-  };
-  return take(in.pending) || take(t.thread_group().shared_pending);
+  const uint64_t unblocked = ~t.internals().mask.bits;
+  return TaskOps::TakeLowestLocked(t.internals().pending, unblocked, out) ||
+         TaskOps::TakeLowestLocked(t.thread_group().shared_pending, unblocked, out);
 }
 
 void Restart(Task& t, int64_t r) {

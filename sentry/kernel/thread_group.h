@@ -47,6 +47,8 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   bool cont_report = false;  // a continue not yet reported to wait(WCONTINUED)
   int exit_signal = SIGCHLD;  // sent to parent at exit (clone's low byte)
   int pgid = 0, sid = 0;
+  bool did_exec = false;  // has called execve (guarded by Kernel::mu())
+  bool child_subreaper = false;  // PR_SET_CHILD_SUBREAPER: adopts orphaned descendants
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
   int64_t start_mono_ns = 0;
   uint64_t children_user_ns = 0;  // accumulated from reaped children

@@ -47,7 +47,8 @@ SyscallResult Sysinfo(Task& t, const SyscallArgs& a) {
   struct sysinfo host {};
   ::sysinfo(&host);
   struct sysinfo s {};
-  s.uptime = (MonotonicNowNs() - t.kernel().boot_time_mono_ns()) / 1000000000;
+  // Whole seconds rounded up, as Linux does: never 0 once booted.
+  s.uptime = (MonotonicNowNs() - t.kernel().boot_time_mono_ns() + 999999999) / 1000000000;
   s.totalram = host.totalram;
   s.freeram = host.freeram;
   s.sharedram = host.sharedram;

@@ -207,6 +207,8 @@ SyscallResult Setpgid(Task& t, const SyscallArgs& a) {
     if (parent.get() != &t.thread_group()) return Errno(ESRCH);
     target = &task->thread_group();
     if (target->sid != t.thread_group().sid) return Errno(EPERM);
+    // "EACCES ... the child had already performed an execve(2)".
+    if (target->did_exec) return Errno(EACCES);
   }
   if (target->sid == target->pid()) return Errno(EPERM);  // session leader
   if (pgid == 0) pgid = target->pid();

@@ -34,13 +34,18 @@ class SegCursor {
   explicit SegCursor(const std::vector<Seg>& segs) : segs_(segs) {}
   Errno CopyOut(Task& t, const uint8_t* src, size_t n) { return Move(t, const_cast<uint8_t*>(src), n, true); }
   Errno CopyIn(Task& t, uint8_t* dst, size_t n) { return Move(t, dst, n, false); }
+  // Bytes the last CopyOut/CopyIn moved before it stopped (all of them on
+  // success): readv(2) returns what was copied before a fault.
+  size_t last_moved() const { return last_moved_; }
 
  private:
   Errno Move(Task& t, uint8_t* buf, size_t n, bool out) {
+    last_moved_ = 0;
     while (n > 0 && i_ < segs_.size()) {
       size_t take = std::min<uint64_t>(n, segs_[i_].len - off_);
       uint64_t addr = segs_[i_].base + off_;
       PAL_TRY_ERRNO(out ? t.CopyOut(addr, buf, take) : t.CopyIn(addr, buf, take));
+      last_moved_ += take;
       buf += take;
       n -= take;
       off_ += take;
@@ -52,6 +57,7 @@ class SegCursor {
     return Errno::Ok();
   }
   const std::vector<Seg>& segs_;
+  size_t last_moved_ = 0;
   size_t i_ = 0;
   uint64_t off_ = 0;
 };
@@ -98,12 +104,12 @@ ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& seg
     }
     int64_t n = *r;
     if (Errno e = cur.CopyOut(t, buf.get(), static_cast<size_t>(n)); !e.ok()) {
-      // Give the bytes back to a seekable file, as Linux never consumes
-      // what it could not copy; a stream loses them.
-      if (done == 0) {
-        if (pos < 0) (void)f.Seek(t, -n, SEEK_CUR);
-        return e;
-      }
+      // Give the uncopied bytes back to a seekable file, as Linux never
+      // consumes what it could not copy; a stream loses them.
+      const int64_t copied = static_cast<int64_t>(cur.last_moved());
+      if (pos < 0) (void)f.Seek(t, copied - n, SEEK_CUR);
+      done += copied;
+      if (done == 0) return e;
       break;
     }
     done += n;
@@ -119,20 +125,36 @@ ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& se
   int64_t done = 0;
   do {
     size_t want = std::min<uint64_t>(total - done, kChunk);
+    bool fault = false;
     if (Errno e = cur.CopyIn(t, buf.get(), want); !e.ok()) {
-      if (done == 0) return e;
-      break;
+      // Write what was copied before the fault, then stop.
+      want = cur.last_moved();
+      if (want == 0) {
+        if (done == 0) return e;
+        break;
+      }
+      fault = true;
     }
-    std::span<const uint8_t> span(buf.get(), want);
-    auto op = [&]() -> ErrnoOr<int64_t> { return pos < 0 ? f.Write(t, span) : f.PWrite(t, span, pos + done); };
-    // A blocking write waits for room for every chunk, as a pipe write does.
-    ErrnoOr<int64_t> r = nowait ? op() : BlockingIo(t, f, POLLOUT, op);
-    if (!r.ok()) {
-      if (done > 0) break;
-      return r.error();
-    }
-    done += *r;
-    if (static_cast<size_t>(*r) < want) break;
+    // A blocking write keeps going until the whole chunk is written (as a
+    // pipe write to a slow reader does on Linux); it stops short only on an
+    // error or a signal after some bytes moved. O_NONBLOCK and RWF_NOWAIT
+    // return the partial count at once.
+    const bool blocking = !nowait && !(f.flags() & O_NONBLOCK);
+    size_t chunk_done = 0;
+    do {  // at least once: a zero-length write still reaches the file (/dev/full: ENOSPC)
+      std::span<const uint8_t> span(buf.get() + chunk_done, want - chunk_done);
+      const int64_t at = pos + done;
+      auto op = [&]() -> ErrnoOr<int64_t> { return pos < 0 ? f.Write(t, span) : f.PWrite(t, span, at); };
+      ErrnoOr<int64_t> r = nowait ? op() : BlockingIo(t, f, POLLOUT, op);
+      if (!r.ok()) {
+        if (done > 0) return done;
+        return r.error();
+      }
+      done += *r;
+      chunk_done += static_cast<size_t>(*r);
+      if (*r == 0 || !blocking) break;
+    } while (chunk_done < want);
+    if (chunk_done < want || fault) break;
   } while (static_cast<uint64_t>(done) < total);
   return done;
 }

@@ -6,6 +6,7 @@
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/handlers_tests.h"
 
 namespace palisade {
 
@@ -138,7 +139,12 @@ SyscallResult Kill(Task& t, const SyscallArgs& a) {
   Kernel& k = t.kernel();
   if (pid > 0) {
     auto target = k.TaskByTidLocked(pid);
-    if (!target) return Errno(ESRCH);
+    if (!target) {
+      // A zombie still exists until reaped: the signal has no effect.
+      for (auto& tg : k.ThreadGroupsLocked())
+        if (tg->pid() == pid && tg->zombie) return int64_t(0);
+      return Errno(ESRCH);
+    }
     if (!MaySignal(t, *target)) return Errno(EPERM);
     if (sig) TaskOps::SendToGroupLocked(target->thread_group(), info);
     return int64_t(0);
@@ -182,6 +188,20 @@ SyscallResult RtSigqueueinfo(Task& t, const SyscallArgs& a) {
   auto target = t.kernel().TaskByTidLocked(pid);
   if (!target) return Errno(ESRCH);
   TaskOps::SendToGroupLocked(target->thread_group(), info);
+  return int64_t(0);
+}
+
+SyscallResult RtTgsigqueueinfo(Task& t, const SyscallArgs& a) {
+  int tgid = a[0].Int(), tid = a[1].Int(), sig = a[2].Int();
+  if (tgid <= 0 || tid <= 0 || !ValidSignal(sig)) return Errno(EINVAL);
+  siginfo_t info;
+  PAL_TRY_ERRNO(t.CopyInObj(a[3].Ptr(), info));
+  if ((info.si_code >= 0 || info.si_code == SI_TKILL) && tgid != t.tgid()) return Errno(EPERM);
+  info.si_signo = sig;
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  auto target = t.kernel().TaskByTidLocked(tid);
+  if (!target || target->tgid() != tgid) return Errno(ESRCH);
+  TaskOps::SendToTaskLocked(*target, info);
   return int64_t(0);
 }
 
@@ -269,25 +289,18 @@ SyscallResult RtSigtimedwait(Task& t, const SyscallArgs& a) {
   for (;;) {
     {
       std::lock_guard<std::mutex> l(t.kernel().mu());
-      auto take = [&](std::deque<siginfo_t>& q, siginfo_t* out) {
-        for (auto it = q.begin(); it != q.end(); ++it) {
-          if (set.Has(it->si_signo)) {
-            *out = *it;
-            q.erase(it);
-            return true;
-          }
-        }
-        return false;
-      };
       siginfo_t info;
-      if (take(in.pending, &info) || take(t.thread_group().shared_pending, &info)) {
+      if (TaskOps::TakeLowestLocked(in.pending, set.bits, &info) ||
+          TaskOps::TakeLowestLocked(t.thread_group().shared_pending, set.bits, &info)) {
         in.mask = in.saved_mask.value_or(in.mask);
         in.saved_mask.reset();
+        in.real_blocked = SigSet{};
         if (a[1].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), info));
         return int64_t(info.si_signo);
       }
       if (!in.saved_mask) in.saved_mask = in.mask;
       in.mask.bits = in.saved_mask->bits & ~set.bits;
+      in.real_blocked = *in.saved_mask;
     }
     t.waiter().Clear();
     Errno e = t.Block(deadline);
@@ -295,6 +308,7 @@ SyscallResult RtSigtimedwait(Task& t, const SyscallArgs& a) {
       std::lock_guard<std::mutex> l(t.kernel().mu());
       in.mask = *in.saved_mask;
       in.saved_mask.reset();
+      in.real_blocked = SigSet{};
       return Errno(EAGAIN);
     }
     if (e == Errno(EINTR)) {
@@ -304,7 +318,10 @@ SyscallResult RtSigtimedwait(Task& t, const SyscallArgs& a) {
       bool awaited = false;
       for (auto& i : in.pending) awaited |= set.Has(i.si_signo);
       for (auto& i : t.thread_group().shared_pending) awaited |= set.Has(i.si_signo);
-      if (!awaited) return Errno(EINTR);
+      if (!awaited) {
+        in.real_blocked = SigSet{};
+        return Errno(EINTR);
+      }
     }
   }
 }

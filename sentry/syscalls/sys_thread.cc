@@ -7,12 +7,14 @@
 #include <sys/resource.h>
 #include <sys/times.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/handlers_tests.h"
 
 namespace palisade::sys {
 
@@ -114,12 +116,22 @@ SyscallResult Prctl(Task& t, const SyscallArgs& a) {
       std::lock_guard<std::mutex> l(t.kernel().mu());
       return int64_t(t.thread_group().no_new_privs ? 1 : 0);
     }
-    case PR_SET_CHILD_SUBREAPER:
-    case PR_SET_TIMERSLACK:
-      return int64_t(0);  // accepted; orphans always go to init here
-    case PR_GET_CHILD_SUBREAPER:
-      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(0)));
+    case PR_SET_CHILD_SUBREAPER: {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      t.thread_group().child_subreaper = a[1].raw != 0;
       return int64_t(0);
+    }
+    case PR_SET_TIMERSLACK:
+      return int64_t(0);  // accepted
+    case PR_GET_CHILD_SUBREAPER: {
+      int32_t v;
+      {
+        std::lock_guard<std::mutex> l(t.kernel().mu());
+        v = t.thread_group().child_subreaper ? 1 : 0;
+      }
+      PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), v));
+      return int64_t(0);
+    }
     case PR_CAPBSET_READ:
       if (a[1].raw > CAP_LAST_CAP) return Errno(EINVAL);
       return int64_t(t.creds().HasCap(a[1].Int()) ? 1 : 0);
@@ -136,10 +148,21 @@ SyscallResult SchedYield(Task&, const SyscallArgs&) {
   return int64_t(0);
 }
 
+// The thread a sched_* call names: 0 is the caller, a negative pid EINVAL.
+ErrnoOr<std::shared_ptr<Task>> SchedTarget(Task& t, int pid) {
+  if (pid < 0) return Errno(EINVAL);
+  if (pid == 0) return t.shared_from_this();
+  auto target = t.kernel().TaskByTid(pid);
+  if (!target) return Errno(ESRCH);
+  return target;
+}
+
 SyscallResult SchedGetaffinity(Task& t, const SyscallArgs& a) {
   // The sandbox sees the host's online CPUs (sched_getaffinity of the sentry).
   size_t len = a[1].Size();
   if (len < sizeof(uint64_t) || (len % sizeof(uint64_t))) return Errno(EINVAL);
+  PAL_TRY(std::shared_ptr<Task> target, SchedTarget(t, a[0].Int()));
+  (void)target;
   cpu_set_t set;
   CPU_ZERO(&set);
   sched_getaffinity(0, sizeof(set), &set);
@@ -149,29 +172,67 @@ SyscallResult SchedGetaffinity(Task& t, const SyscallArgs& a) {
 }
 
 SyscallResult SchedSetaffinity(Task& t, const SyscallArgs& a) {
-  if (a[0].Int() < 0) return Errno(ESRCH);
+  PAL_TRY(std::shared_ptr<Task> target, SchedTarget(t, a[0].Int()));
+  (void)target;
+  // "EINVAL The affinity bit mask mask contains no processors that are
+  // currently physically on the system and permitted to the thread".
+  cpu_set_t want, online;
+  CPU_ZERO(&want);
+  CPU_ZERO(&online);
+  PAL_TRY_ERRNO(t.CopyIn(a[2].Ptr(), &want, std::min(a[1].Size(), sizeof(want))));
+  sched_getaffinity(0, sizeof(online), &online);
+  CPU_AND(&want, &want, &online);
+  if (CPU_COUNT(&want) == 0) return Errno(EINVAL);
   return int64_t(0);  // accepted, no effect (documented as partial)
 }
 
+namespace {
+
+// getpriority/setpriority's targets: only PRIO_PROCESS names a thread;
+// for PRIO_PGRP and PRIO_USER the caller stands for its group or user.
+ErrnoOr<std::shared_ptr<Task>> PriorityTarget(Task& t, int which, int who) {
+  if (which < PRIO_PROCESS || which > PRIO_USER) return Errno(EINVAL);
+  if (which != PRIO_PROCESS || who == 0) return t.shared_from_this();
+  auto target = t.kernel().TaskByTid(who);
+  if (!target) return Errno(ESRCH);
+  return target;
+}
+
+}  // namespace
+
 SyscallResult Getpriority(Task& t, const SyscallArgs& a) {
-  if (a[0].Int() < PRIO_PROCESS || a[0].Int() > PRIO_USER) return Errno(EINVAL);
-  return int64_t(20);  // nice 0, in the kernel's 40-nice encoding
+  PAL_TRY(std::shared_ptr<Task> target, PriorityTarget(t, a[0].Int(), a[1].Int()));
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  return int64_t(20 - target->internals().nice);  // the kernel's 40-nice encoding
 }
 
 SyscallResult Setpriority(Task& t, const SyscallArgs& a) {
-  if (a[0].Int() < PRIO_PROCESS || a[0].Int() > PRIO_USER) return Errno(EINVAL);
+  PAL_TRY(std::shared_ptr<Task> target, PriorityTarget(t, a[0].Int(), a[1].Int()));
+  int nice = std::clamp(a[2].Int(), -20, 19);
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  // Lowering the nice value needs CAP_SYS_NICE (RLIMIT_NICE is not
+  // modelled: its default, 0, allows nothing either).
+  if (nice < target->internals().nice && !t.creds().HasCap(CAP_SYS_NICE)) return Errno(EACCES);
+  target->internals().nice = nice;
   return int64_t(0);
 }
 
 SyscallResult SchedGetparam(Task& t, const SyscallArgs& a) {
-  if (a[0].Int() < 0 || !a[1].Ptr()) return Errno(EINVAL);
-  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(0)));
+  if (!a[1].Ptr()) return Errno(EINVAL);
+  PAL_TRY(std::shared_ptr<Task> target, SchedTarget(t, a[0].Int()));
+  int32_t prio;
+  {
+    std::lock_guard<std::mutex> l(t.kernel().mu());
+    prio = target->internals().sched_priority;
+  }
+  PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), prio));
   return int64_t(0);
 }
 
 SyscallResult SchedGetscheduler(Task& t, const SyscallArgs& a) {
-  if (a[0].Int() < 0) return Errno(EINVAL);
-  return int64_t(SCHED_OTHER);
+  PAL_TRY(std::shared_ptr<Task> target, SchedTarget(t, a[0].Int()));
+  std::lock_guard<std::mutex> l(t.kernel().mu());
+  return int64_t(target->internals().sched_policy);
 }
 
 SyscallResult Getrusage(Task& t, const SyscallArgs& a) {

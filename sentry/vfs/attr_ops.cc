@@ -142,11 +142,13 @@ Errno Access(const PathContext& ctx, int dirfd, std::string_view path, int mode,
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Errno(EINVAL);
   PathContext c = ctx;
   if (!(flags & AT_EACCESS)) {
-    // access(2) asks about the real ids; a non-root real uid also loses
-    // the capabilities (fs/open.c access_override_creds).
+    // access(2) asks about the real ids: a non-root real uid loses the
+    // capabilities, a root one gets its permitted set even when the
+    // effective uid is not 0 (fs/open.c access_override_creds).
     c.creds.fsuid = ctx.creds.ruid;
     c.creds.fsgid = ctx.creds.rgid;
-    if (ctx.creds.ruid != 0) c.creds.cap_effective = 0;
+    // (There is no separate permitted set: a root task holds all of them.)
+    c.creds.cap_effective = ctx.creds.ruid == 0 ? ~0ull : 0;
   }
   ResolveOptions ro{.follow = !(flags & AT_SYMLINK_NOFOLLOW), .allow_empty = (flags & AT_EMPTY_PATH) != 0};
   PAL_TRY(ResolvedNode n, ResolveNode(c, dirfd, path, ro));

@@ -71,7 +71,23 @@ Errno FileLocks::Set(const Key& k, const Owner& owner, int type, int64_t start, 
         kept.push_back(right);
       }
     }
-    if (type != F_UNLCK) kept.push_back(Lock{owner.id, owner.alive, owner.pid, type, start, end});
+    if (type != F_UNLCK) {
+      // Like Linux, coalesce with the owner's adjacent locks of the same
+      // type, so F_GETLK reports one range.
+      Lock n{owner.id, owner.alive, owner.pid, type, start, end};
+      std::vector<Lock> merged;
+      for (Lock& lk : kept) {
+        bool adjacent = (lk.end != kEof && lk.end + 1 == n.start) || (n.end != kEof && n.end + 1 == lk.start);
+        if (lk.owner == owner.id && lk.type == type && adjacent) {
+          n.start = std::min(n.start, lk.start);
+          n.end = std::max(n.end, lk.end);
+          continue;
+        }
+        merged.push_back(std::move(lk));
+      }
+      merged.push_back(std::move(n));
+      kept = std::move(merged);
+    }
     if (kept.empty()) {
       locks_.erase(k);
     } else {

@@ -1,4 +1,5 @@
-// Shared set-up for the ptrace platform tests: a 1 MiB memfd playing the
+// Shared set-up for the platform tests (ptrace, and systrap through
+// PlatformName()): a 1 MiB memfd playing the
 // MemoryFile (also mapped into the test process, to watch and poke app
 // memory), the test programs (test_programs_x86_64.S) copied into its first
 // page and mapped r-x at kCode, a stack page, and a helper thread class for
@@ -14,17 +15,20 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "base/unique_fd.h"
 #include "gtest/gtest.h"
 #include "platform/platform.h"
+#include "platform/ptrace/context.h"
+#include "platform/systrap/context.h"
 
 extern "C" {
 extern const char test_programs_begin[], test_programs_end[];
 extern const char prog_roundtrip[], prog_load[], prog_store_then_load[], prog_spin_count[];
 extern const char prog_int3[], prog_ud2[], prog_div0[], prog_hlt[], prog_jump[], prog_fp[];
-extern const char prog_getpid_loop[], prog_vsyscall[];
+extern const char prog_getpid_loop[], prog_vsyscall[], prog_jump_r15[];
 }
 
 namespace palisade::platform::testing {
@@ -36,8 +40,16 @@ inline constexpr uint64_t kStack = 0x7f0000;      // file offset kPage
 inline constexpr uint64_t kData = 0x500000;       // where tests map data
 inline constexpr uint64_t kDataOffset = 16 * kPage;  // first free file page
 
+// The host pid of a context's stub, on either platform.
+inline pid_t StubPidOf(Context& c) {
+  if (auto* p = dynamic_cast<PtraceContext*>(&c)) return p->stub_pid();
+  return dynamic_cast<SystrapContext&>(c).stub_pid();
+}
+
+// Named for the platform it started with; PlatformName() picks another.
 class PtraceTest : public ::testing::Test {
  protected:
+  virtual std::string PlatformName() const { return "ptrace"; }
   void SetUp() override {
     memfd_ = UniqueFd(memfd_create("palisade-platform-test", MFD_CLOEXEC));
     ASSERT_TRUE(memfd_.ok()) << strerror(errno);
@@ -48,7 +60,7 @@ class PtraceTest : public ::testing::Test {
     const size_t code_size = test_programs_end - test_programs_begin;
     ASSERT_LE(code_size, kPage);
     std::memcpy(file_, test_programs_begin, code_size);
-    auto p = Platform::Create("ptrace", memfd_.get());
+    auto p = Platform::Create(PlatformName(), memfd_.get());
     ASSERT_TRUE(p.ok()) << p.status();
     platform_ = std::move(*p);
     as_ = platform_->NewAddressSpace();

@@ -9,7 +9,7 @@
   .globl test_programs_begin, test_programs_end
   .globl prog_roundtrip, prog_load, prog_store_then_load, prog_spin_count
   .globl prog_int3, prog_ud2, prog_div0, prog_hlt, prog_jump, prog_fp
-  .globl prog_getpid_loop, prog_vsyscall
+  .globl prog_getpid_loop, prog_vsyscall, prog_jump_r15
 
 test_programs_begin:
 
@@ -92,6 +92,11 @@ prog_vsyscall:
   mov $60, %eax
   syscall
   ud2
+
+// Jumps to r15, every other register as the test set it (to run foreign
+// code, e.g. the stub page's, with chosen syscall arguments).
+prog_jump_r15:
+  jmp *%r15
 
 test_programs_end:
 

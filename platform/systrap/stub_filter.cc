@@ -1,0 +1,135 @@
+#include "platform/systrap/stub_filter.h"
+
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <asm/prctl.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "base/status_macros.h"
+#include "base/unique_fd.h"
+#include "platform/ptrace/stub_page.h"
+#include "platform/ptrace/stub_process.h"
+#include "platform/stub/systrap_abi.h"
+
+namespace palisade::platform {
+namespace {
+
+constexpr uint32_t kIpLow = offsetof(seccomp_data, instruction_pointer);
+constexpr uint32_t kIpHigh = kIpLow + 4;  // little endian
+constexpr uint32_t kPageHigh = StubPage::kAddress >> 32;
+constexpr uint32_t kPageLow = static_cast<uint32_t>(StubPage::kAddress);
+static_assert((StubPage::kAddress + StubPage::kSize - 1) >> 32 == kPageHigh,
+              "the filter assumes the stub page does not cross a 4 GiB boundary");
+
+// The instruction-pointer test: not from the stub page -> SECCOMP_RET_TRAP;
+// from it -> on to libseccomp's program, which follows this prefix.
+// libseccomp has no way to look at seccomp_data.instruction_pointer, hence
+// raw BPF for exactly this part and nothing else.
+const sock_filter kIpPrefix[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kIpHigh),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kPageHigh, 0, 4),                 // -> trap
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kIpLow),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kPageLow, 0, 2),                  // -> trap
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, kPageLow + StubPage::kSize, 1, 0),  // -> trap
+    BPF_STMT(BPF_JMP | BPF_JA | BPF_K, 1),                                // -> stub rules
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+};
+
+// The stub page's rules, as data. An argument test of kAny is skipped.
+struct ArgTest {
+  int arg;
+  scmp_compare op;
+  uint64_t a, b;
+};
+struct StubRule {
+  int nr;
+  uint32_t action;
+  std::vector<ArgTest> args;
+};
+
+constexpr uint64_t kHeaderPageMask = ~uint64_t{0xfff};
+
+std::vector<StubRule> StubRules() {
+  const uint64_t header = PALISADE_SYSTRAP_SHARED_ADDR;
+  return {
+      // Return into the app (and the stub's only way out of a handler).
+      {SYS_rt_sigreturn, SCMP_ACT_ALLOW, {}},
+      // Wait/wake on the shared header only (futexes of the app's own
+      // memory would be harmless, but nothing needs them).
+      {SYS_futex, SCMP_ACT_ALLOW,
+       {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAIT, 0}}},
+      {SYS_futex, SCMP_ACT_ALLOW,
+       {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAKE, 0}}},
+      // fs/gs bases are not in the signal frame.
+      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_GET_FS, 0}}},
+      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_SET_FS, 0}}},
+      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_GET_GS, 0}}},
+      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_SET_GS, 0}}},
+      // Mapping sync, injected by the sentry while it traces the stub.
+      {SYS_mmap, SCMP_ACT_TRACE(0),
+       {{3, SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED, 0},
+        {4, SCMP_CMP_EQ, static_cast<uint64_t>(StubProcess::kMemFd), 0}}},
+      {SYS_munmap, SCMP_ACT_TRACE(0), {}},
+  };
+}
+
+absl::StatusOr<std::vector<sock_filter>> ExportStubRules() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+  if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
+  struct Release {
+    scmp_filter_ctx c;
+    ~Release() { seccomp_release(c); }
+  } release{ctx};
+  // The filter is loaded by the stub (injected seccomp(2)), not by us.
+  if (int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); r != 0) {
+    return ErrnoStatus(-r, "seccomp_attr_set(CTL_NNP)");
+  }
+  for (const StubRule& rule : StubRules()) {
+    scmp_arg_cmp cmps[6];
+    unsigned n = 0;
+    for (const ArgTest& t : rule.args) {
+      cmps[n++] = scmp_arg_cmp{static_cast<unsigned>(t.arg), t.op, t.a, t.b};
+    }
+    if (int r = seccomp_rule_add_array(ctx, rule.action, rule.nr, n, cmps); r != 0) {
+      return ErrnoStatus(-r, "seccomp_rule_add", std::to_string(rule.nr));
+    }
+  }
+  UniqueFd fd(memfd_create("palisade-systrap-bpf", MFD_CLOEXEC));
+  if (!fd.ok()) return ErrnoStatus(errno, "memfd_create");
+  if (int r = seccomp_export_bpf(ctx, fd.get()); r != 0) {
+    return ErrnoStatus(-r, "seccomp_export_bpf");
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "fstat");
+  if (st.st_size == 0 || st.st_size % sizeof(sock_filter) != 0) {
+    return absl::InternalError("libseccomp exported a malformed program");
+  }
+  std::vector<sock_filter> prog(st.st_size / sizeof(sock_filter));
+  if (pread(fd.get(), prog.data(), st.st_size, 0) != st.st_size) {
+    return ErrnoStatus(errno, "read exported BPF");
+  }
+  return prog;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<sock_filter>> BuildSystrapFilter() {
+  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> rules, ExportStubRules());
+  std::vector<sock_filter> prog(std::begin(kIpPrefix), std::end(kIpPrefix));
+  // libseccomp's jumps are relative, so the program works unchanged after
+  // the prefix.
+  prog.insert(prog.end(), rules.begin(), rules.end());
+  if (prog.size() > BPF_MAXINSNS) return absl::InternalError("systrap filter too long");
+  return prog;
+}
+
+}  // namespace palisade::platform

@@ -1,0 +1,32 @@
+#include "platform/systrap/systrap_platform.h"
+
+#include "base/status_macros.h"
+#include "platform/ptrace/address_space.h"
+#include "platform/stub/systrap_abi.h"
+#include "platform/systrap/context.h"
+#include "platform/systrap/stub_filter.h"
+
+namespace palisade::platform {
+
+static_assert(PALISADE_SYSTRAP_SHARED_ADDR >= StubPage::kAddress + StubPage::kSize);
+static_assert(SystrapPlatform::kMaxUserAddress <= StubPage::kAddress);
+
+absl::StatusOr<std::unique_ptr<Platform>> SystrapPlatform::Create(int memfd) {
+  if (memfd < 0) return absl::InvalidArgumentError("systrap platform: invalid MemoryFile fd");
+  PAL_ASSIGN_OR_RETURN(const StubPage* page, StubPage::Get());
+  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> filter, BuildSystrapFilter());
+  return std::unique_ptr<Platform>(new SystrapPlatform(*page, memfd, std::move(filter)));
+}
+
+std::unique_ptr<AddressSpace> SystrapPlatform::NewAddressSpace() {
+  return std::make_unique<PtraceAddressSpace>(kMinUserAddress, kMaxUserAddress);
+}
+
+absl::StatusOr<std::unique_ptr<Context>> SystrapPlatform::NewContext() {
+  PAL_ASSIGN_OR_RETURN(std::unique_ptr<SystrapContext> c,
+                       SystrapContext::Create(page_, memfd_, filter_, kMinUserAddress,
+                                              kMaxUserAddress));
+  return std::unique_ptr<Context>(std::move(c));
+}
+
+}  // namespace palisade::platform

@@ -1,0 +1,184 @@
+// prctl(2) basics: PR_SET_NAME/PR_GET_NAME, PR_SET_PDEATHSIG,
+// PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
+// PR_SET_KEEPCAPS and errors.
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/syscalls/util/child_process.h"
+#include "tests/syscalls/util/file_util.h"
+#include "tests/syscalls/util/syscall_matchers.h"
+
+namespace palisade::testing {
+namespace {
+
+TEST(PrctlTest, NameIsTruncatedToFifteenBytes) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_SET_NAME, "a-very-long-thread-name") == 0);
+    char name[32];
+    memset(name, 'x', sizeof(name));
+    CHILD_CHECK(prctl(PR_GET_NAME, name) == 0);
+    CHILD_CHECK(strcmp(name, "a-very-long-thr") == 0);
+    // /proc/self/comm shows the same name.
+    std::string comm = ReadFileOrDie("/proc/self/comm");
+    CHILD_CHECK(comm == "a-very-long-thr\n");
+    // Writing comm changes the name too.
+    WriteFileOrDie("/proc/self/comm", "viaproc");
+    CHILD_CHECK(prctl(PR_GET_NAME, name) == 0);
+    CHILD_CHECK(strcmp(name, "viaproc") == 0);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, NameBadPointerIsEfault) {
+  EXPECT_THAT(prctl(PR_SET_NAME, BadPointer()), SyscallFailsWithErrno(EFAULT));
+  EXPECT_THAT(prctl(PR_GET_NAME, BadPointer()), SyscallFailsWithErrno(EFAULT));
+}
+
+TEST(PrctlTest, PdeathsigIsDeliveredWhenParentDies) {
+  // The middle process sets up a grandchild with PR_SET_PDEATHSIG =
+  // SIGUSR1 (handled: it writes to a pipe), then exits.
+  int p[2];
+  ASSERT_THAT(pipe(p), SyscallSucceeds());
+  EXPECT_TRUE(ExitedWith(RunInChild([&] {
+    int ready[2];
+    CHILD_CHECK(pipe(ready) == 0);
+    pid_t g = fork();
+    if (g == 0) {
+      close(p[0]);
+      sigset_t s;
+      sigemptyset(&s);
+      sigaddset(&s, SIGUSR1);
+      sigprocmask(SIG_BLOCK, &s, nullptr);
+      if (prctl(PR_SET_PDEATHSIG, SIGUSR1) != 0) _exit(1);
+      int got = -1;
+      if (prctl(PR_GET_PDEATHSIG, &got) != 0 || got != SIGUSR1) _exit(2);
+      (void)write(ready[1], "r", 1);
+      struct timespec t = {20, 0};
+      int sig = sigtimedwait(&s, nullptr, &t);
+      char c = sig == SIGUSR1 ? 'y' : 'n';
+      (void)write(p[1], &c, 1);
+      _exit(0);
+    }
+    char c;
+    CHILD_CHECK(read(ready[0], &c, 1) == 1);
+    return 0;  // dying now sends SIGUSR1 to the grandchild
+  }), 0));
+  close(p[1]);
+  char c = 0;
+  EXPECT_THAT(read(p[0], &c, 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(c, 'y');
+  close(p[0]);
+}
+
+TEST(PrctlTest, PdeathsigIsClearedInForkChild) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_SET_PDEATHSIG, SIGTERM) == 0);
+    pid_t c = fork();
+    if (c == 0) {
+      int got = -1;
+      prctl(PR_GET_PDEATHSIG, &got);
+      _exit(got == 0 ? 0 : 1);
+    }
+    int st;
+    CHILD_CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    errno = 0;
+    CHILD_CHECK(prctl(PR_SET_PDEATHSIG, 200) == -1 && errno == EINVAL);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, ChildSubreaperAdoptsOrphans) {
+  // A subreaper "will become the parent of orphaned descendants".
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+    int got = -1;
+    CHILD_CHECK(prctl(PR_GET_CHILD_SUBREAPER, &got) == 0 && got == 1);
+    const pid_t me = getpid();
+    int p[2];
+    CHILD_CHECK(pipe(p) == 0);
+    pid_t mid = fork();
+    if (mid == 0) {
+      pid_t g = fork();
+      if (g == 0) {
+        close(p[0]);
+        // Wait until orphaned, then report the new parent.
+        for (int i = 0; i < 2000 && getppid() != me; i++) usleep(5000);
+        pid_t pp = getppid();
+        (void)write(p[1], &pp, sizeof(pp));
+        _exit(5);
+      }
+      _exit(0);
+    }
+    close(p[1]);
+    int st;
+    CHILD_CHECK(waitpid(mid, &st, 0) == mid);
+    pid_t pp = 0;
+    CHILD_CHECK(read(p[0], &pp, sizeof(pp)) == sizeof(pp));
+    CHILD_CHECK(pp == me);
+    // The orphan is now our child: we can reap it.
+    pid_t r = wait(&st);
+    CHILD_CHECK(r > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, DumpableFlag) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_GET_DUMPABLE) == 1);
+    CHILD_CHECK(prctl(PR_SET_DUMPABLE, 0) == 0);
+    CHILD_CHECK(prctl(PR_GET_DUMPABLE) == 0);
+    errno = 0;
+    CHILD_CHECK(prctl(PR_SET_DUMPABLE, 2) == -1 && errno == EINVAL);
+    CHILD_CHECK(prctl(PR_SET_DUMPABLE, 1) == 0);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, NoNewPrivsIsOneWay) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+    CHILD_CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
+    errno = 0;
+    // "EINVAL option is PR_SET_NO_NEW_PRIVS and arg2 is not equal to 1".
+    CHILD_CHECK(prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0) == -1 && errno == EINVAL);
+    pid_t c = fork();
+    if (c == 0) _exit(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1);
+    int st;
+    CHILD_CHECK(waitpid(c, &st, 0) == c && WEXITSTATUS(st) == 0);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, KeepcapsFlag) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    CHILD_CHECK(prctl(PR_GET_KEEPCAPS) == 0);
+    CHILD_CHECK(prctl(PR_SET_KEEPCAPS, 1) == 0);
+    CHILD_CHECK(prctl(PR_GET_KEEPCAPS) == 1);
+    errno = 0;
+    CHILD_CHECK(prctl(PR_SET_KEEPCAPS, 5) == -1 && errno == EINVAL);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, UnknownOptionIsEinval) {
+  EXPECT_THAT(prctl(0x7fff1234, 0, 0, 0, 0), SyscallFailsWithErrno(EINVAL));
+}
+
+TEST(PrctlTest, CapbsetRead) {
+  // PR_CAPBSET_READ: 1 if the capability is in the bounding set, EINVAL
+  // for a capability the kernel does not know.
+  int r = prctl(PR_CAPBSET_READ, 0 /* CAP_CHOWN */, 0, 0, 0);
+  EXPECT_TRUE(r == 0 || r == 1) << r;
+  EXPECT_THAT(prctl(PR_CAPBSET_READ, 1000, 0, 0, 0), SyscallFailsWithErrno(EINVAL));
+}
+
+}  // namespace
+}  // namespace palisade::testing
