@@ -4,6 +4,7 @@
 // the sandbox ends, forwarding the front end's signals to init.
 #include "sentry/boot.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -18,7 +19,9 @@
 #include "sentry/boot_mounts.h"
 #include "sentry/boot_stdio.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/fsimpl/dev/host_stdio.h"
 #include "sentry/kernel/task_clone.h"
+#include "sentry/kernel/task_exit.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/report.h"
@@ -41,10 +44,19 @@ std::string EnvValue(const std::vector<std::string>& env, std::string_view key) 
 }
 
 // Finds argv[0] in $PATH inside the sandbox, as runc's exec does.
-absl::StatusOr<std::string> LookPath(Task& init, const BootConfig& cfg) {
-  const std::string& name = cfg.argv[0];
-  if (name.find('/') != std::string::npos) return name;
-  std::string path = EnvValue(cfg.env, "PATH");
+absl::StatusOr<std::string> LookPath(Task& init, const std::vector<std::string>& argv,
+                                     const std::vector<std::string>& env) {
+  const std::string& name = argv[0];
+  if (name.find('/') != std::string::npos) {
+    // As runc: a missing program is found before the container starts.
+    vfs::PathContext ctx = vfs::ContextFor(init);
+    if (!vfs::Resolve(ctx, AT_FDCWD, name, {.follow = true}).ok()) {
+      return absl::NotFoundError(
+          absl::StrCat("exec: \"", name, "\": stat ", name, ": no such file or directory"));
+    }
+    return name;
+  }
+  std::string path = EnvValue(env, "PATH");
   if (path.empty()) path = kDefaultPath;
   vfs::PathContext ctx = vfs::ContextFor(init);
   for (absl::string_view dir : absl::StrSplit(path, ':')) {
@@ -57,38 +69,66 @@ absl::StatusOr<std::string> LookPath(Task& init, const BootConfig& cfg) {
   return absl::NotFoundError(absl::StrCat("exec: \"", name, "\": executable file not found in $PATH"));
 }
 
-std::shared_ptr<Task> MakeInit(Kernel& k, const BootConfig& cfg) {
+// A new process leading its own session. init: it becomes the sandbox's
+// init (PID 1); otherwise a parentless process started by `exec`, which
+// inherits init's resource limits as runc exec does.
+std::shared_ptr<Task> MakeProcess(Kernel& k, const ExecSpec& spec, const BootConfig* init_cfg) {
   std::lock_guard<std::mutex> l(k.mu());
   int pid = k.AllocatePidLocked();
   auto tg = std::make_shared<ThreadGroup>(k, pid);
   tg->pgid = tg->sid = pid;
   tg->start_mono_ns = MonotonicNowNs();
   for (int r = 0; r < RLIM_NLIMITS; r++) getrlimit(r, &tg->rlimits[r]);
-  for (const auto& rl : cfg.rlimits) {
-    if (rl.resource >= 0 && rl.resource < RLIM_NLIMITS) tg->rlimits[rl.resource] = {rl.soft, rl.hard};
+  if (init_cfg) {
+    for (const auto& rl : init_cfg->rlimits) {
+      if (rl.resource >= 0 && rl.resource < RLIM_NLIMITS) tg->rlimits[rl.resource] = {rl.soft, rl.hard};
+    }
+  } else if (auto init = k.init()) {
+    tg->rlimits = init->rlimits;
   }
-  tg->no_new_privs = cfg.no_new_privileges;
+  tg->no_new_privs = spec.no_new_privileges;
   auto t = std::make_shared<Task>(k, tg, pid);
   Credentials c;
-  c.ruid = c.euid = c.suid = c.fsuid = cfg.uid;
-  c.rgid = c.egid = c.sgid = c.fsgid = cfg.gid;
-  c.groups.assign(cfg.additional_gids.begin(), cfg.additional_gids.end());
-  c.cap_effective = cfg.uid == 0 ? ~0ull : 0;
+  c.ruid = c.euid = c.suid = c.fsuid = spec.uid;
+  c.rgid = c.egid = c.sgid = c.fsgid = spec.gid;
+  c.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());
+  c.cap_effective = spec.uid == 0 ? ~0ull : 0;
   t->set_creds(c);
   t->set_mm(std::make_shared<MemoryManager>(k.memory_file(), k.platform()));
   t->set_fds(std::make_shared<FdTable>());
   auto fs = std::make_shared<FsContext>();
   fs->set_root(k.mount_namespace().RootPath());
   fs->set_cwd(k.mount_namespace().RootPath());
-  fs->exchange_umask(cfg.umask);
+  fs->exchange_umask(init_cfg ? init_cfg->umask : 022);
   t->set_fs(fs);
   // 64-bit user code and stack segments, as the host kernel uses.
   t->regs().cs = 0x33;
   t->regs().ss = 0x2b;
   tg->tasks.push_back(t);
   k.RegisterTaskLocked(t);
-  k.set_init(tg);
+  if (init_cfg) k.set_init(tg);
   return t;
+}
+
+ExecSpec InitSpec(const BootConfig& cfg) {
+  return ExecSpec{.argv = cfg.argv,
+                  .env = cfg.env,
+                  .cwd = cfg.cwd,
+                  .uid = cfg.uid,
+                  .gid = cfg.gid,
+                  .additional_gids = cfg.additional_gids,
+                  .no_new_privileges = cfg.no_new_privileges};
+}
+
+// runc's wording for an exec failure, and its exit code (127 for a
+// missing program, 126 for one that cannot run).
+int ReportExecError(const std::string& name, Errno e) {
+  std::string why = e == Errno(ENOENT)    ? "no such file or directory"
+                    : e == Errno(ENOEXEC) ? "exec format error"
+                    : e == Errno(EACCES)  ? "permission denied"
+                                          : e.Name();
+  spdlog::error("exec: \"{}\": {}", name, why);
+  return e == Errno(ENOENT) ? 127 : 126;
 }
 
 absl::Status SetCwd(Task& init, const std::string& cwd) {
@@ -105,11 +145,6 @@ absl::Status SetCwd(Task& init, const std::string& cwd) {
   return absl::OkStatus();
 }
 
-int ExitCodeFromWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
-}
 
 // Forwards host signals to init until the sandbox exits.
 class SignalForwarder {
@@ -143,7 +178,45 @@ class SignalForwarder {
 
 }  // namespace
 
-absl::StatusOr<int> RunSandbox(const BootConfig& cfg) {
+int ExitCodeFromWaitStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+absl::StatusOr<std::shared_ptr<ThreadGroup>> SpawnProcess(Kernel& k, const ExecSpec& spec,
+                                                          std::span<const int> stdio) {
+  if (spec.argv.empty()) return absl::InvalidArgumentError("process args must not be empty");
+  if (stdio.size() != 3) return absl::InvalidArgumentError("exec needs 3 stdio fds");
+  std::shared_ptr<Task> t = MakeProcess(k, spec, nullptr);
+  auto abandon = [&] { ExitTask(*t, 0, true); };
+  absl::Status s = SetCwd(*t, spec.cwd);
+  for (int fd = 0; fd < 3 && s.ok(); fd++) {
+    FileRef f = dev::NewHostStdioFile(stdio[fd], fcntl(stdio[fd], F_GETFL));
+    if (!f) {
+      s = absl::InternalError(absl::StrCat("cannot share stdio fd ", fd));
+    } else if (Errno e = t->fds().Set(fd, f, false); !e.ok()) {
+      s = absl::InternalError(e.Name());
+    }
+  }
+  absl::StatusOr<std::string> path =
+      s.ok() ? LookPath(*t, spec.argv, spec.env) : absl::StatusOr<std::string>(s);
+  if (!path.ok()) {
+    abandon();
+    return path.status();
+  }
+  if (Errno e = ExecTask(*t, *path, AT_FDCWD, 0, spec.argv, spec.env); !e.ok()) {
+    abandon();
+    return absl::FailedPreconditionError(absl::StrCat("exec: \"", spec.argv[0], "\": ", e.Name()));
+  }
+  std::shared_ptr<ThreadGroup> tg = t->thread_group().shared_from_this();
+  k.StartTask(std::move(t));
+  return tg;
+}
+
+absl::StatusOr<int> RunSandbox(const BootConfig& cfg) { return RunSandbox(cfg, BootHooks{}); }
+
+absl::StatusOr<int> RunSandbox(const BootConfig& cfg, const BootHooks& hooks) {
   if (cfg.argv.empty()) return absl::InvalidArgumentError("process.args must not be empty");
   // Block forwarded signals before any thread exists so only the forwarder
   // takes them (threads and stubs inherit this mask).
@@ -174,24 +247,22 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg) {
   root_ctx.creds = root_creds;
   PAL_RETURN_IF_ERROR(SetUpMounts(*k, cfg, root_ctx));
 
-  std::shared_ptr<Task> init = MakeInit(*k, cfg);
+  std::shared_ptr<Task> init = MakeProcess(*k, InitSpec(cfg), &cfg);
   PAL_RETURN_IF_ERROR(SetCwd(*init, cfg.cwd));
   PAL_RETURN_IF_ERROR(InstallStdio(*init, cfg));
 
-  auto path = LookPath(*init, cfg);
+  auto path = LookPath(*init, cfg.argv, cfg.env);
   if (!path.ok()) {
+    // With a start barrier, `create` itself fails, as runc's does.
+    if (hooks.at_start_barrier) return path.status();
     spdlog::error("{}", std::string(path.status().message()));
     return 127;
   }
-  Errno e = ExecTask(*init, *path, AT_FDCWD, 0, cfg.argv, cfg.env);
-  if (!e.ok()) {
-    std::string why = e == Errno(ENOENT)    ? "no such file or directory"
-                      : e == Errno(ENOEXEC) ? "exec format error"
-                      : e == Errno(EACCES)  ? "permission denied"
-                                            : e.Name();
-    spdlog::error("exec: \"{}\": {}", cfg.argv[0], why);
-    return e == Errno(ENOENT) ? 127 : 126;
+  if (hooks.at_start_barrier) {
+    if (std::optional<int> code = hooks.at_start_barrier(*k)) return *code;
   }
+  Errno e = ExecTask(*init, *path, AT_FDCWD, 0, cfg.argv, cfg.env);
+  if (!e.ok()) return ReportExecError(cfg.argv[0], e);
   init->set_comm(init->comm());
 
   int status;

@@ -6,12 +6,19 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace palisade {
+
+class Kernel;
+class ThreadGroup;
 
 struct BootMount {
   std::string destination;           // absolute path in the container
@@ -63,6 +70,37 @@ struct BootConfig {
   RootOverlay overlay = RootOverlay::kMemory;
 };
 
+// What the sandbox's host process (`palisade boot`) adds around
+// RunSandbox: the start barrier of `create`/`start`.
+struct BootHooks {
+  // Runs once the kernel, the mount tree and init's task exist, just before
+  // init's program is exec'd; blocks until the container may start.
+  // Returns nullopt to go on, or an exit code to end the sandbox with (the
+  // container was killed before it started). Unset: start at once.
+  std::function<std::optional<int>(Kernel&)> at_start_barrier;
+};
+
 absl::StatusOr<int> RunSandbox(const BootConfig& config);
+absl::StatusOr<int> RunSandbox(const BootConfig& config, const BootHooks& hooks);
+
+// A process that `palisade exec` starts in a running sandbox.
+struct ExecSpec {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;
+  bool no_new_privileges = false;
+};
+
+// Starts spec in the running sandbox with stdio (3 host fds, dup'ed) as
+// its fds 0-2. The process has no parent in the sandbox (as a process
+// that joined a container with setns): its exit leaves a zombie thread
+// group the caller watches (ThreadGroup::zombie under Kernel::mu()).
+absl::StatusOr<std::shared_ptr<ThreadGroup>> SpawnProcess(Kernel& k, const ExecSpec& spec,
+                                                          std::span<const int> stdio);
+
+// runc's exit code for a wait status: the status, or 128+N after signal N.
+int ExitCodeFromWaitStatus(int status);
 
 }  // namespace palisade

@@ -20,6 +20,7 @@
 #include "runsc/cli/global_flags.h"
 #include "runsc/sandbox/gofer_launch.h"
 #include "sentry/boot.h"
+#include "sentry/control/boot_main.h"
 
 namespace palisade::cli {
 
@@ -29,8 +30,8 @@ enum class CommandGroup { kOciStandard, kCommon, kDebug, kInternal };
 
 // What the front end reaches outside itself, so tests can fake it.
 struct CliDeps {
-  // Runs a sandbox to completion: RunSandbox() in the real binary.
-  std::function<absl::StatusOr<int>(const BootConfig&)> run_sandbox;
+  // Runs `palisade boot`: BootMain() in the real binary.
+  std::function<int(const BootFds&)> boot;
   // Renders the sentry's syscall table: RenderSyscallTable() in the real binary.
   std::function<absl::StatusOr<std::string>(const std::string& format)> syscall_table;
   // Starts the sandbox's gofer: LaunchGofer() in the real binary; null

@@ -1,153 +1,106 @@
-// `palisade run <id>`: create a container from a bundle and run it in the
-// foreground until it exits, exiting with its status (128+N after death by
-// signal N). For now the sandbox runs in this process; the state directory
-// exists exactly as long as the container does (unless --keep).
+// `palisade run <id>`: create + start, then (without --detach) wait in
+// the foreground for the container to exit and exit with its status
+// (128+N after death by signal N), forwarding signals to it. The state
+// directory goes away when it exits (unless --keep), as with runc.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <memory>
-#include <string>
-#include <vector>
+#include <thread>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
+
 #include "base/status_macros.h"
 #include "runsc/cli/commands.h"
-#include "runsc/container/files.h"
-#include "runsc/container/id.h"
-#include "runsc/container/state.h"
-#include "runsc/oci/boot_config.h"
 #include "runsc/oci/bundle.h"
+#include "runsc/cli/lifecycle.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade::cli {
 namespace {
 
 struct RunFlags {
-  std::vector<std::string> args;
-  std::string bundle;
-  std::string pid_file;
-  std::string console_socket;
+  CreateFlags create;
   bool detach = false;
   bool keep = false;
-  bool no_pivot = false;
-  bool no_new_keyring = false;
   bool no_subreaper = false;
-  int preserve_fds = 0;
   std::string report;         // --report: workload report file
   std::string report_format;  // --report-format: json or text (default: by extension)
 };
 
-// Flags runc callers send that mean nothing for a sandbox: the sentry never
-// pivots on the host, has no session keyring and reaps its own children.
-void LogNoOpFlags(const RunFlags& f) {
-  if (f.no_pivot) spdlog::debug("--no-pivot has no effect in palisade");
-  if (f.no_new_keyring) spdlog::debug("--no-new-keyring has no effect in palisade");
-  if (f.no_subreaper) spdlog::debug("--no-subreaper has no effect in palisade");
-  if (f.preserve_fds > 0) {
-    spdlog::warn("--preserve-fds={} is not supported yet: no extra fds are passed to the container",
-                 f.preserve_fds);
+// Signals the foreground `run` passes on to the container, as runc does.
+constexpr int kForwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+
+// Waits for the sandbox process (our child) while forwarding signals to
+// the container through the control socket.
+int WaitForeground(Container& c) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwarded) sigaddset(&set, s);
+  sigaddset(&set, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const pid_t pid = c.state.pid;
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) {
+      spdlog::error("wait for the sandbox: {}", strerror(errno));
+      return 255;
+    }
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig <= 0 || sig == SIGCHLD) continue;
+    control::Request req;
+    req.mutable_signal()->set_signo(sig);
+    absl::StatusOr<control::Response> resp = c.Call(req, {}, absl::Seconds(5));
+    if (!resp.ok()) spdlog::debug("forward signal {}: {}", sig, std::string(resp.status().message()));
   }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
 }
 
-absl::Status CheckRunFlags(const RunFlags& f) {
-  if (f.detach) {
-    return absl::UnimplementedError(
-        "run --detach is not supported yet: run the container in the foreground (without -d)");
-  }
-  if (!f.console_socket.empty()) {
-    // runc's rule: a console socket is only for a detached container with a
-    // tty; a foreground run uses this process's own stdio.
-    return absl::InvalidArgumentError(
-        "cannot use console socket if palisade will not detach or allocate tty");
-  }
-  if (f.preserve_fds < 0) return absl::InvalidArgumentError("--preserve-fds must not be negative");
-  return absl::OkStatus();
+CreateMode::Report ReportFor(const RunFlags& f) {
+  if (f.report.empty()) return {};
+  return {.path = oci::AbsolutePath(f.report),
+          .format = !f.report_format.empty()         ? f.report_format
+                    : absl::EndsWith(f.report, ".txt") ? "text"
+                                                       : "json"};
 }
 
 absl::StatusOr<int> Run(const RunFlags& f, const CommandContext& ctx) {
-  PAL_RETURN_IF_ERROR(RequireExactArgs("run", f.args, 1));
-  const std::string& id = f.args[0];
-  PAL_RETURN_IF_ERROR(ValidateContainerId(id));
-  PAL_RETURN_IF_ERROR(CheckRunFlags(f));
-  LogNoOpFlags(f);
-
-  PAL_ASSIGN_OR_RETURN(oci::Bundle bundle, oci::LoadBundle(f.bundle));
-  const bool tty = isatty(STDIN_FILENO) == 1;
-  PAL_ASSIGN_OR_RETURN(BootConfig cfg,
-                       oci::ToBootConfig(bundle, {.platform = ctx.global.platform,
-                                                  .strace = ctx.global.strace,
-                                                  .stdio_is_tty = tty}));
-  if (!f.report.empty()) {
-    cfg.report_path = oci::AbsolutePath(f.report);
-    cfg.report_format = !f.report_format.empty()              ? f.report_format
-                        : absl::EndsWith(f.report, ".txt") ? "text"
-                                                           : "json";
+  if (f.no_subreaper) spdlog::debug("--no-subreaper has no effect in palisade");
+  PAL_ASSIGN_OR_RETURN(Container c, CreateContainer(f.create, ctx, {.foreground = !f.detach, .report = ReportFor(f)}));
+  absl::Status s = StartContainer(c);
+  if (!s.ok()) {
+    (void)c.Destroy();
+    return s;
   }
-  if (bundle.spec.process->terminal && !tty) {
-    spdlog::warn("process.terminal is true but stdin is not a terminal: running without a tty");
+  if (f.detach) return 0;
+  int code = WaitForeground(c);
+  spdlog::debug("container {} exited with status {}", c.state.id, code);
+  if (f.keep) {
+    c.state.status = kStatusStopped;
+    (void)c.Save();
+  } else {
+    absl::Status d = c.Destroy();
+    if (!d.ok()) spdlog::warn("{}", std::string(d.message()));
   }
-  if (!bundle.spec.hooks.empty()) {
-    spdlog::warn("config.json has hooks: palisade does not run OCI hooks yet");
-  }
-
-  ContainerState state{
-      .oci_version = bundle.spec.oci_version,
-      .id = id,
-      .status = kStatusRunning,
-      .pid = getpid(),
-      .bundle = bundle.dir,
-      .rootfs = bundle.rootfs,
-      .created = NowRfc3339(),
-      .annotations = bundle.spec.annotations,
-  };
-  const std::string root = oci::AbsolutePath(ctx.global.root);
-  PAL_ASSIGN_OR_RETURN(StateDir state_dir, StateDir::Create(root, state));
-  absl::Cleanup cleanup = [&] {
-    if (f.keep) {
-      state.status = kStatusStopped;
-      absl::Status s = state_dir.Update(state);
-      if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
-      return;
-    }
-    absl::Status s = state_dir.Remove();
-    if (!s.ok()) spdlog::warn("{}", std::string(s.message()));
-  };
-
-  if (!f.pid_file.empty()) PAL_RETURN_IF_ERROR(WritePidFile(f.pid_file, getpid()));
-
-  spdlog::debug("run {}: rootfs {}, platform {}, argv[0] {}", id, cfg.rootfs, cfg.platform,
-                cfg.argv.front());
-  if (!ctx.deps.run_sandbox) return absl::InternalError("no sandbox runner is linked in");
-  // The gofer (its own confined process) serves the rootfs and bind mounts.
-  cfg.overlay = ctx.global.overlay == "none" ? RootOverlay::kNone : RootOverlay::kMemory;
-  GoferProcess gofer;
-  if (ctx.deps.launch_gofer) {
-    PAL_ASSIGN_OR_RETURN(gofer, ctx.deps.launch_gofer(GoferSpecFor(cfg)));
-    cfg.gofer_fd = gofer.sentry_sock.get();
-  }
-  absl::Cleanup stop_gofer = [&] { StopGofer(gofer); };
-  PAL_ASSIGN_OR_RETURN(int exit_code, ctx.deps.run_sandbox(cfg));
-  spdlog::debug("container {} exited with status {}", id, exit_code);
-  return exit_code;
+  return code;
 }
 
 }  // namespace
 
 CommandRunner SetupRun(CLI::App& sub) {
   auto f = std::make_shared<RunFlags>();
-  sub.add_option("container-id", f->args, "name of the container instance (unique per host)");
-  sub.add_option("-b,--bundle", f->bundle,
-                 "path to the root of the bundle directory (default: the current directory)");
-  sub.add_option("--pid-file", f->pid_file, "file to write the process id to");
-  sub.add_option("--console-socket", f->console_socket,
-                 "AF_UNIX socket that receives the pty master (only with --detach)");
-  sub.add_flag("-d,--detach", f->detach, "detach from the container's process (not supported yet)");
+  AddCreateFlags(sub, f->create);
+  sub.add_flag("-d,--detach", f->detach, "detach from the container's process");
   sub.add_flag("--keep", f->keep, "keep the container's state (status \"stopped\") after it exits");
-  sub.add_flag("--no-pivot", f->no_pivot, "accepted for runc compatibility; no effect");
-  sub.add_flag("--no-new-keyring", f->no_new_keyring, "accepted for runc compatibility; no effect");
   sub.add_flag("--no-subreaper", f->no_subreaper, "accepted for runc compatibility; no effect");
-  sub.add_option("--preserve-fds", f->preserve_fds,
-                 "number of extra fds to pass to the container (not supported yet)");
   sub.add_option("--report", f->report,
                  "write a report of unimplemented syscalls, ioctls and /proc, /sys paths the "
                  "container used to this file when it ends");

@@ -18,4 +18,7 @@ std::string VersionText() {
                       "\nspec: ", oci::kOciSpecVersion, "\n");
 }
 
+std::string VersionNumber() { return PALISADE_VERSION; }
+std::string VersionCommit() { return PALISADE_GIT_COMMIT; }
+
 }  // namespace palisade::cli

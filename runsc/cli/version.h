@@ -9,5 +9,8 @@
 namespace palisade::cli {
 
 std::string VersionText();
+// The bare version ("0.1.0") and commit, for `features`.
+std::string VersionNumber();
+std::string VersionCommit();
 
 }  // namespace palisade::cli

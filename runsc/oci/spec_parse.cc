@@ -225,4 +225,21 @@ absl::StatusOr<OciSpec> ParseSpec(absl::string_view text, absl::string_view sour
   return ParseSpecJson(doc, source);
 }
 
+absl::StatusOr<Process> ParseProcess(absl::string_view text, absl::string_view source) {
+  Json doc;
+  try {
+    doc = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    absl::string_view what = e.what();
+    if (size_t close = what.find("] "); close != absl::string_view::npos) {
+      what.remove_prefix(close + 2);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(source, ": invalid JSON: ", what));
+  }
+  Process p;
+  absl::Status s = DecodeProcess(doc, "", p);
+  if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", s.message()));
+  return p;
+}
+
 }  // namespace palisade::oci

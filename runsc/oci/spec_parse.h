@@ -20,6 +20,9 @@ namespace palisade::oci {
 absl::StatusOr<OciSpec> ParseSpec(absl::string_view text, absl::string_view source = "config.json");
 
 // Same, for an already parsed document.
+// A process JSON alone, as `exec --process` reads it.
+absl::StatusOr<Process> ParseProcess(absl::string_view text, absl::string_view source = "process.json");
+
 absl::StatusOr<OciSpec> ParseSpecJson(const Json& doc, absl::string_view source = "config.json");
 
 }  // namespace palisade::oci

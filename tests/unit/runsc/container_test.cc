@@ -34,14 +34,33 @@ TEST(ContainerIdTest, RejectsEverythingElse) {
 }
 
 ContainerState SampleState(const std::string& id) {
-  return ContainerState{.oci_version = "1.0.2",
-                        .id = id,
-                        .status = kStatusRunning,
-                        .pid = 42,
-                        .bundle = "/b",
-                        .rootfs = "/b/rootfs",
-                        .created = NowRfc3339(),
-                        .annotations = {{"k", "v"}}};
+  ContainerState s;
+  s.oci_version = "1.0.2";
+  s.id = id;
+  s.status = kStatusRunning;
+  s.pid = 42;
+  s.bundle = "/b";
+  s.rootfs = "/b/rootfs";
+  s.created = NowRfc3339();
+  s.annotations = {{"k", "v"}};
+  return s;
+}
+
+TEST(StateJsonTest, StatePrintsRuncsKeysAndTheFileRoundTrips) {
+  ContainerState s = SampleState("c1");
+  s.start_time = 1234;
+  s.cgroup = "/palisade/c1";
+  nlohmann::ordered_json shown = StateToJson(s);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : shown.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"ociVersion", "id", "status", "pid", "bundle", "rootfs",
+                                            "created", "annotations", "owner"}));
+  absl::StatusOr<ContainerState> back = StateFromFileJson(StateToFileJson(s).dump());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->start_time, 1234u);
+  EXPECT_EQ(back->cgroup, "/palisade/c1");
+  EXPECT_EQ(back->annotations, s.annotations);
+  EXPECT_FALSE(StateFromFileJson("{not json").ok());
 }
 
 TEST(StateDirTest, CreateWritesStateJsonAndRemoveDeletesIt) {
@@ -83,7 +102,7 @@ TEST(StateDirTest, DuplicateIdUsesRuncsMessage) {
   absl::StatusOr<StateDir> second = StateDir::Create(tmp.path(), SampleState("dup"));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(second.status().message(), "container with id exists: dup");
+  EXPECT_EQ(second.status().message(), "container with given ID already exists");
   // The first container's state is untouched.
   EXPECT_TRUE(std::filesystem::exists(first->state_file()));
 }

@@ -1,0 +1,92 @@
+#include "sentry/control/boot_main.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "sentry/boot.h"
+#include "sentry/control/boot_config_json.h"
+#include "sentry/control/server.h"
+#include "spdlog/spdlog.h"
+
+namespace palisade {
+namespace {
+
+absl::StatusOr<std::string> ReadAll(int fd) {
+  std::string out;
+  char buf[65536];
+  if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE) {
+    return absl::InternalError(absl::StrCat("boot config: lseek: ", strerror(errno)));
+  }
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InternalError(absl::StrCat("boot config: read: ", strerror(errno)));
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+void WriteAll(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+int BootMain(const BootFds& fds) {
+  int ready_fd = fds.ready;
+  // Until the start barrier, failures go back to `create` through the
+  // ready pipe, which prints them as the root cause.
+  auto fail = [&](const absl::Status& s) {
+    if (ready_fd >= 0) {
+      WriteAll(ready_fd, std::string(s.message()));
+      close(ready_fd);
+      ready_fd = -1;
+    } else {
+      spdlog::error("{}", std::string(s.message()));
+    }
+    return 1;
+  };
+  absl::StatusOr<std::string> text = ReadAll(fds.config);
+  close(fds.config);
+  if (!text.ok()) return fail(text.status());
+  absl::StatusOr<BootConfig> cfg = BootConfigFromJson(*text);
+  if (!cfg.ok()) return fail(cfg.status());
+
+  control::ControlServer server(fds.control);
+  BootHooks hooks;
+  hooks.at_start_barrier = [&](Kernel& k) {
+    // TODO(oci): call InstallSentryFilter() (sentry/seccomp/sentry_filter.h,
+    // now on main) here: setup is done and the application has not run
+    // yet. Not wired in until the whole suite has been run with it (the
+    // control server's accept/sendmsg and the cgroup-free exit path must
+    // be on its allowlist).
+    return server.ServeUntilStart(k, [&] {
+      WriteAll(ready_fd, "ok\n");
+      close(ready_fd);
+      ready_fd = -1;
+    });
+  };
+  absl::StatusOr<int> code = RunSandbox(*cfg, hooks);
+  int rc = code.ok() ? *code : fail(code.status());
+  server.Finish(rc);
+  // Connection threads may still be blocked (a detached exec's waiter):
+  // leave without running static destructors under them. The exit status
+  // is what conmon and containerd's shim read from the pid file's process.
+  spdlog::shutdown();
+  fflush(nullptr);
+  _exit(rc);
+}
+
+}  // namespace palisade
