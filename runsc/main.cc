@@ -7,5 +7,6 @@
 int main(int argc, char** argv) {
   return palisade::cli::RunCli(argc, argv,
                                {.run_sandbox = &palisade::RunSandbox,
-                                .syscall_table = [](const std::string& f) { return palisade::RenderSyscallTable(f); }});
+                                .syscall_table = [](const std::string& f) { return palisade::RenderSyscallTable(f); },
+                                .launch_gofer = &palisade::LaunchGofer});
 }

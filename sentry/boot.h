@@ -18,6 +18,16 @@ struct BootMount {
   std::string type;                  // "proc", "tmpfs", "bind", "sysfs", "devpts", "mqueue", ...
   std::string source;                // host path for bind mounts
   std::vector<std::string> options;  // "ro", "nosuid", "rbind", "mode=755", ...
+
+  // A host directory or file served by the gofer (written through, no
+  // overlay); "ro" makes it read-only.
+  bool is_bind() const { return type == "bind" || type == "none" || type.empty(); }
+};
+
+// What backs the container's root filesystem (--overlay).
+enum class RootOverlay {
+  kMemory,  // writes go to a sentry-memory upper layer; the host rootfs is never modified
+  kNone,    // writes go through the gofer to the bundle's rootfs
 };
 
 struct BootRlimit {
@@ -38,9 +48,15 @@ struct BootConfig {
   std::vector<BootRlimit> rlimits;
   uint32_t umask = 022;
   bool no_new_privileges = false;
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
   bool strace = false;    // print every app syscall through the logger
   bool terminal = false;  // stdio is a tty
+
+  // The gofer (issue 4): the sentry's end of the socketpair to the
+  // `palisade gofer` process serving the rootfs and bind mounts. Not
+  // owned; the sentry dup()s it.
+  int gofer_fd = -1;
+  RootOverlay overlay = RootOverlay::kMemory;
 };
 
 absl::StatusOr<int> RunSandbox(const BootConfig& config);

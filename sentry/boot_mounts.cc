@@ -1,13 +1,16 @@
 #include "sentry/boot_mounts.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 #include "spdlog/spdlog.h"
 #include "sentry/fsimpl/dev/devfs.h"
-#include "sentry/fsimpl/host/host_fs.h"
+#include "sentry/fsimpl/gofer/gofer_fs.h"
+#include "sentry/fsimpl/overlay/overlay.h"
 #include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
@@ -80,7 +83,8 @@ absl::StatusOr<VirtualPath> Mountpoint(const vfs::PathContext& ctx, const std::s
   return *p;
 }
 
-absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const ParsedOptions& o) {
+absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const ParsedOptions& o,
+                                       const std::shared_ptr<gofer::Client>& client) {
   if (m.type == "proc") return procfs::NewProcfsRoot(k);
   // runc's default spec mounts a tmpfs on /dev and fills it with device
   // nodes; the sentry serves its own devfs there instead.
@@ -92,21 +96,30 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
     // A read-only empty directory until sysfs is implemented.
     return tmpfs::NewTmpfsRoot(S_IFDIR | 0555, 0, 0);
   }
-  if (m.type == "bind" || m.type == "none" || m.type.empty()) {
-    // TEMPORARY (until the gofer issue): bind sources are served by the
-    // in-sentry host backend, confined to the source directory.
-    return host::NewHostRoot(m.source, o.flags & MS_RDONLY);
+  if (m.is_bind()) {
+    // The gofer bind-mounted the source at the destination in its own
+    // view of the rootfs; written through, no overlay, as under runc.
+    return gofer::NewGoferRoot(client, m.destination, o.flags & MS_RDONLY);
   }
   return absl::InvalidArgumentError(absl::StrCat("mount \"", m.destination, "\": unsupported type \"", m.type, "\""));
+}
+
+// The container's "/": the gofer's export of the rootfs, under an overlay
+// with an in-memory upper layer unless --overlay=none.
+absl::StatusOr<InodeRef> RootFilesystem(const BootConfig& cfg, const std::shared_ptr<gofer::Client>& client) {
+  if (cfg.overlay == RootOverlay::kNone) return gofer::NewGoferRoot(client, "/", cfg.root_readonly);
+  PAL_ASSIGN_OR_RETURN(InodeRef lower, gofer::NewGoferRoot(client, "/", /*readonly=*/true));
+  return overlay::NewOverlayRoot(std::move(lower));
 }
 
 }  // namespace
 
 absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContext& base_ctx) {
-  // TEMPORARY (until the gofer issue): the rootfs is served by the in-sentry
-  // host backend; it never follows a host symlink, so nothing outside the
-  // rootfs is reachable.
-  auto root = host::NewHostRoot(cfg.rootfs, cfg.root_readonly);
+  if (cfg.gofer_fd < 0) return absl::FailedPreconditionError("no gofer connection: the rootfs is served by `palisade gofer`");
+  UniqueFd sock(fcntl(cfg.gofer_fd, F_DUPFD_CLOEXEC, 0));
+  if (!sock.ok()) return ErrnoStatus(errno, "dup", "gofer socket");
+  auto client = std::make_shared<gofer::Client>(std::move(sock));
+  auto root = RootFilesystem(cfg, client);
   if (!root.ok()) return absl::InvalidArgumentError(absl::StrCat("rootfs \"", cfg.rootfs, "\": ", root.status().message()));
   auto root_mount = std::make_shared<Mount>(*root, nullptr, nullptr, "rootfs", "/", cfg.root_readonly ? MS_RDONLY : 0);
   auto ns = std::make_shared<vfs::MountNamespace>(root_mount);
@@ -125,7 +138,7 @@ absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContex
       continue;
     }
     ParsedOptions o = ParseOptions(m.options, 0755);
-    auto fs = FilesystemFor(k, m, o);
+    auto fs = FilesystemFor(k, m, o, client);
     if (!fs.ok()) return fs.status();
     auto at = Mountpoint(ctx, m.destination);
     if (!at.ok()) {

@@ -43,6 +43,6 @@
 #define PALISADE_SYSTRAP_SCRATCH_OFF 0xC000
 
 /* Spin iterations (with `pause`) before a side sleeps in FUTEX_WAIT. */
-#define PALISADE_SYSTRAP_STUB_SPIN 2000
+#define PALISADE_SYSTRAP_STUB_SPIN 1000
 
 #endif  /* PALISADE_PLATFORM_STUB_SYSTRAP_ABI_H_ */

@@ -48,7 +48,7 @@ constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
 constexpr uint64_t kVsyscallEnd = kVsyscallStart + 4096;
 
 // Sentry-side spin before sleeping: short, the machine may have few cores.
-constexpr int kSentrySpin = 200;
+constexpr int kSentrySpin = 100;
 // How often a sentry waiting for a running app checks the stub is alive.
 constexpr long kLivenessCheckNs = 50'000'000;
 

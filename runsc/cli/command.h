@@ -18,6 +18,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "runsc/cli/global_flags.h"
+#include "runsc/sandbox/gofer_launch.h"
 #include "sentry/boot.h"
 
 namespace palisade::cli {
@@ -32,6 +33,9 @@ struct CliDeps {
   std::function<absl::StatusOr<int>(const BootConfig&)> run_sandbox;
   // Renders the sentry's syscall table: RenderSyscallTable() in the real binary.
   std::function<absl::StatusOr<std::string>(const std::string& format)> syscall_table;
+  // Starts the sandbox's gofer: LaunchGofer() in the real binary; null
+  // (tests) runs the sandbox without one.
+  std::function<absl::StatusOr<GoferProcess>(const GoferSpec&)> launch_gofer;
 };
 
 struct CommandContext {

@@ -7,6 +7,7 @@ constexpr CommandSpec kCommands[] = {
     {"run", CommandGroup::kOciStandard, "create and run a container in the foreground", &SetupRun},
     {"spec", CommandGroup::kCommon, "create a new specification file (config.json)", &SetupSpec},
     {"syscalls", CommandGroup::kDebug, "print the syscall compatibility table", &SetupSyscalls},
+    {"gofer", CommandGroup::kInternal, "serve a sandbox's files (started by palisade itself)", &SetupGofer},
 };
 
 }  // namespace

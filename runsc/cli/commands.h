@@ -16,5 +16,6 @@ std::span<const CommandSpec> Commands();
 CommandRunner SetupRun(CLI::App& sub);   // run.cc
 CommandRunner SetupSpec(CLI::App& sub);  // spec.cc
 CommandRunner SetupSyscalls(CLI::App& sub);  // syscalls.cc
+CommandRunner SetupGofer(CLI::App& sub);     // gofer.cc
 
 }  // namespace palisade::cli

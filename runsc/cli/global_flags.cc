@@ -36,10 +36,16 @@ void AddGlobalFlags(CLI::App& app, GlobalOptions& opts) {
       ->check(CLI::IsMember({"true", "false", "auto"}))
       ->capture_default_str()
       ->trigger_on_parse();
-  app.add_option("--platform", opts.platform, "platform that runs application code: ptrace")
+  app.add_option("--platform", opts.platform, "platform that runs application code: systrap (seccomp trap, the default) or ptrace")
       ->capture_default_str()
       ->trigger_on_parse();
   app.add_flag("--strace", opts.strace, "log every system call the application makes")
+      ->trigger_on_parse();
+  app.add_option("--overlay", opts.overlay,
+                 "root filesystem changes: memory (kept in the sandbox, the host rootfs is never "
+                 "modified) or none (written through to the bundle's rootfs)")
+      ->check(CLI::IsMember({"memory", "none"}))
+      ->capture_default_str()
       ->trigger_on_parse();
 }
 

@@ -24,8 +24,11 @@ struct GlobalOptions {
   bool debug = false;
   bool systemd_cgroup = false;
   std::string rootless = "auto";
-  std::string platform = "ptrace";
+  std::string platform = "systrap";
   bool strace = false;
+  // Root filesystem backing (gofer issue): "memory" keeps the container's
+  // changes in sentry memory, "none" writes through to the bundle's rootfs.
+  std::string overlay = "memory";
   // Global flags CLI11 did not know, kept to warn about (never an error:
   // callers pass runtime flags meant for other runtimes).
   std::vector<std::string> unknown_flags;

@@ -109,6 +109,14 @@ absl::StatusOr<int> Run(const RunFlags& f, const CommandContext& ctx) {
   spdlog::debug("run {}: rootfs {}, platform {}, argv[0] {}", id, cfg.rootfs, cfg.platform,
                 cfg.argv.front());
   if (!ctx.deps.run_sandbox) return absl::InternalError("no sandbox runner is linked in");
+  // The gofer (its own confined process) serves the rootfs and bind mounts.
+  cfg.overlay = ctx.global.overlay == "none" ? RootOverlay::kNone : RootOverlay::kMemory;
+  GoferProcess gofer;
+  if (ctx.deps.launch_gofer) {
+    PAL_ASSIGN_OR_RETURN(gofer, ctx.deps.launch_gofer(GoferSpecFor(cfg)));
+    cfg.gofer_fd = gofer.sentry_sock.get();
+  }
+  absl::Cleanup stop_gofer = [&] { StopGofer(gofer); };
   PAL_ASSIGN_OR_RETURN(int exit_code, ctx.deps.run_sandbox(cfg));
   spdlog::debug("container {} exited with status {}", id, exit_code);
   return exit_code;

@@ -16,7 +16,7 @@
 namespace palisade::oci {
 
 struct BootOptions {
-  std::string platform = "ptrace";  // --platform
+  std::string platform = "systrap";  // --platform
   bool strace = false;              // --strace
   // Whether the front end's stdin is a terminal: process.terminal only turns
   // into a tty for the sandbox when there is one to hand over.

@@ -3,6 +3,7 @@
 #include <sys/syscall.h>
 
 #include "spdlog/spdlog.h"
+#include "sentry/loader/vdso.h"
 #include "sentry/kernel/task.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/task_run.h"
@@ -19,6 +20,18 @@ Kernel::Kernel(std::unique_ptr<MemoryFile> mf, std::unique_ptr<platform::Platfor
       unimpl_reported_(1024, false) {}
 
 Kernel::~Kernel() = default;
+
+loader::Vdso* Kernel::vdso() {
+  std::call_once(vdso_once_, [this] {
+    ErrnoOr<std::unique_ptr<loader::Vdso>> v = loader::Vdso::Create(*mf_);
+    if (v.ok()) {
+      vdso_ = std::move(*v);
+    } else {
+      spdlog::warn("no vDSO: {}", v.error().Name());
+    }
+  });
+  return vdso_.get();
+}
 
 std::string Kernel::hostname() const {
   std::lock_guard<std::mutex> l(mu_);

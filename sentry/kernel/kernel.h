@@ -32,6 +32,10 @@ struct KernelOptions {
   bool strace = false;
 };
 
+namespace loader {
+class Vdso;
+}
+
 class Kernel {
  public:
   Kernel(std::unique_ptr<MemoryFile> mf, std::unique_ptr<platform::Platform> p, KernelOptions opts);
@@ -41,6 +45,9 @@ class Kernel {
   platform::Platform& platform() { return *platform_; }
   FutexTable& futexes() { return futexes_; }
   TimerService& timers() { return timers_; }
+  // The vDSO every exec maps, made on first use; null if it could not be
+  // made (programs then run without one).
+  loader::Vdso* vdso();
   std::mutex& mu() { return mu_; }
 
   std::string hostname() const;
@@ -88,6 +95,8 @@ class Kernel {
   int next_pid_ = 1;
   std::map<int, std::weak_ptr<Task>> tasks_;
   std::shared_ptr<ThreadGroup> init_;
+  std::once_flag vdso_once_;
+  std::unique_ptr<loader::Vdso> vdso_;  // after mf_: its pages are in it
   int running_threads_ = 0;
   bool init_exited_ = false;
   int init_status_ = 0;

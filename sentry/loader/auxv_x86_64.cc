@@ -30,7 +30,8 @@ const HostAuxv& GetHostAuxv() {
 
 std::vector<AuxEntry> BuildAuxv(const AuxvInputs& in, const HostAuxv& host) {
   std::vector<AuxEntry> v;
-  // ARCH_DLINFO comes first on x86-64 (AT_SYSINFO_EHDR would precede it).
+  // ARCH_DLINFO comes first on x86-64, AT_SYSINFO_EHDR first of all.
+  if (in.sysinfo_ehdr != 0) v.push_back({AT_SYSINFO_EHDR, in.sysinfo_ehdr});
   if (host.minsigstksz != 0) v.push_back({AT_MINSIGSTKSZ, host.minsigstksz});
   v.push_back({AT_HWCAP, host.hwcap});
   v.push_back({AT_PAGESZ, kPageSize});

@@ -1,8 +1,8 @@
 // The ELF auxiliary vector a new x86-64 program gets (Linux's
 // create_elf_tables() and ARCH_DLINFO), in Linux's order. Hardware
 // capabilities come from the host, because the application runs on the
-// host CPU. There is no AT_SYSINFO_EHDR: without a vDSO, glibc makes real
-// syscalls for clock_gettime and friends, which the sentry traps.
+// host CPU. AT_SYSINFO_EHDR points at the sentry's vDSO (vdso.h), which
+// serves clock_gettime and friends without trapping.
 //
 //   std::vector<AuxEntry> auxv = BuildAuxv({.phdr = ..., .entry = ...});
 //   req.auxv = auxv;  // BuildStackImage fills AT_RANDOM/AT_PLATFORM/AT_EXECFN
@@ -20,6 +20,7 @@ struct AuxvInputs {
   uint64_t phnum = 0;   // AT_PHNUM
   uint64_t base = 0;    // AT_BASE: the interpreter's load bias, 0 without one
   uint64_t entry = 0;   // AT_ENTRY: the main binary's entry, biased
+  uint64_t sysinfo_ehdr = 0;  // AT_SYSINFO_EHDR: the vDSO's address (0: none, entry omitted)
   uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
 };
 

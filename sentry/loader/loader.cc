@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/loader/auxv_x86_64.h"
 #include "sentry/loader/elf.h"
@@ -16,6 +17,7 @@
 #include "sentry/loader/layout.h"
 #include "sentry/loader/mapping.h"
 #include "sentry/loader/shebang.h"
+#include "sentry/loader/vdso.h"
 #include "sentry/mm/memory_manager.h"
 #include "sentry/vfs/vfs.h"
 
@@ -150,6 +152,13 @@ ErrnoOr<LoadResult> Load(Task& t, MemoryManager& mm, const LoadRequest& req) {
     interp_base = ld.bias;
   }
 
+  // The vDSO last, like Linux (arch_setup_additional_pages). Without one
+  // (none could be made) programs still run, their clock calls trapping.
+  uint64_t vdso_addr = 0;
+  if (Vdso* vdso = t.kernel().vdso()) {
+    PAL_TRY(vdso_addr, vdso->MapInto(mm));
+  }
+
   Credentials c = t.creds();
   StackRequest sr{.top = layout.stack_top,
                   .argv = res.argv,
@@ -161,6 +170,7 @@ ErrnoOr<LoadResult> Load(Task& t, MemoryManager& mm, const LoadRequest& req) {
                                      .phnum = info.phnum,
                                      .base = interp_base,
                                      .entry = main.entry,
+                                     .sysinfo_ehdr = vdso_addr,
                                      .uid = c.ruid,
                                      .euid = c.euid,
                                      .gid = c.rgid,

@@ -31,6 +31,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/errno.h"
 #include "platform/platform.h"
@@ -38,6 +39,18 @@
 #include "sentry/mm/memory_file.h"
 
 namespace palisade {
+
+namespace mm {
+class Backing;
+}
+
+// One part of a special mapping (MemoryManager::MapSpecial).
+struct SpecialPart {
+  uint64_t len = 0;  // page aligned
+  int prot = 0;
+  int max_prot = 0;  // what mprotect may grant later
+  std::string name;  // "[vvar]", "[vdso]"
+};
 
 struct MmapOptions {
   uint64_t addr = 0;  // hint, or exact with MAP_FIXED / MAP_FIXED_NOREPLACE
@@ -71,6 +84,15 @@ class MemoryManager {
   // mmap(2) semantics, errno as Linux: EINVAL for bad len/alignment/flags,
   // ENOMEM when no room, EEXIST for MAP_FIXED_NOREPLACE overlap.
   ErrnoOr<uint64_t> Mmap(const MmapOptions& opts);
+  // Maps memory the sentry owns and keeps writing (the vDSO and its time
+  // page): parts laid out back to back over the MemoryFile range of
+  // `backing` (a shared Backing, see special_mapping.cc), at a place the mm
+  // chooses. Fork shares it; munmap/mremap treat it as shared memory.
+  // Returns its address.
+  ErrnoOr<uint64_t> MapSpecial(std::shared_ptr<mm::Backing> backing,
+                               const std::vector<SpecialPart>& parts);
+  // A zero-filled shared Backing for MapSpecial, of len bytes.
+  static ErrnoOr<std::shared_ptr<mm::Backing>> AllocateSpecial(MemoryFile& mf, uint64_t len);
   Errno Munmap(uint64_t addr, uint64_t len);
   Errno Mprotect(uint64_t addr, uint64_t len, int prot);
   // mremap(2) with MREMAP_MAYMOVE / MREMAP_FIXED. A move keeps the pages

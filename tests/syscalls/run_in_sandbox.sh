@@ -11,7 +11,8 @@
 # and passes the container's exit code through.
 #
 # Environment:
-#   PALISADE_PLATFORM       platform to run on (default: ptrace)
+#   PALISADE_PLATFORM       platform to run on (default: systrap)
+#   PALISADE_STRACE         if 1, run with --strace (the log goes to stderr)
 #   PALISADE_TEST_DEADLINE  seconds before the run is killed (default: 120);
 #                           the runner stops 10 s earlier so it can clean up
 #                           before ctest's own timeout.
@@ -40,7 +41,9 @@ case $test_bin in
          "or /proc mount; build outside those directories (scripts/build uses build/)" >&2
     exit 1 ;;
 esac
-platform=${PALISADE_PLATFORM:-ptrace}
+platform=${PALISADE_PLATFORM:-systrap}
+strace_flag=()
+[[ ${PALISADE_STRACE:-0} == 1 ]] && strace_flag=(--strace)
 deadline=${PALISADE_TEST_DEADLINE:-120}
 deadline=$((deadline > 20 ? deadline - 10 : deadline))
 
@@ -100,7 +103,7 @@ PY
 
 set +e
 timeout --kill-after=5 "$deadline" \
-  "$palisade" --root "$state" --platform="$platform" run --bundle "$bundle" "$id" </dev/null
+  "$palisade" --root "$state" --platform="$platform" "${strace_flag[@]}" run --bundle "$bundle" "$id" </dev/null
 rc=$?
 set -e
 if [[ $rc -eq 124 || $rc -eq 137 ]]; then

@@ -16,6 +16,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/syscalls/util/child_process.h"
 #include "tests/syscalls/util/file_descriptor.h"
 #include "tests/syscalls/util/syscall_matchers.h"
 #include "tests/syscalls/util/temp_path.h"
@@ -307,6 +308,27 @@ TEST(ScmRightsTest, PassingASocketEndKeepsTheConnection) {
   ASSERT_THAT(write(p.a.get(), "alive", 5), SyscallSucceedsWithValue(5));
   char buf[8] = {};
   EXPECT_THAT(read(moved.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(5));
+}
+
+TEST(ScmRightsTest, PassToAnotherProcess) {
+  Pair p = MakePair(SOCK_SEQPACKET);
+  int pfd[2];
+  ASSERT_THAT(pipe(pfd), SyscallSucceeds());
+  pid_t pid = ForkChild([&] {
+    Received r = RecvFds(p.b.get(), CMSG_SPACE(sizeof(int)));
+    CHILD_CHECK(r.n == 4 && r.fds.size() == 1);
+    CHILD_CHECK(write(r.fds[0], "child", 5) == 5);
+    return 0;
+  });
+  ASSERT_GT(pid, 0);
+  ASSERT_THAT(SendFds(p.a.get(), "pipe", {pfd[1]}), SyscallSucceeds());
+  close(pfd[1]);
+  EXPECT_TRUE(ExitedWith(WaitForStatus(pid), 0));
+  char buf[8] = {};
+  EXPECT_THAT(read(pfd[0], buf, sizeof(buf)), SyscallSucceedsWithValue(5));
+  EXPECT_STREQ(buf, "child");
+  EXPECT_THAT(read(pfd[0], buf, sizeof(buf)), SyscallSucceedsWithValue(0));  // every writer gone
+  close(pfd[0]);
 }
 
 TEST(ScmCredentialsTest, PasscredAttachesSenderCredentials) {

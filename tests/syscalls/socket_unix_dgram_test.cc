@@ -166,6 +166,10 @@ TEST(UnixDgramTest, TooLargeIsEmsgsize) {
   ASSERT_THAT(getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), SyscallSucceeds());
   std::vector<char> big(sndbuf + 1);
   EXPECT_THAT(send(a.get(), big.data(), big.size(), 0), SyscallFailsWithErrno(EMSGSIZE));
+  // The size is checked before the destination (Linux 6.x order).
+  FileDescriptor lone(socket(AF_UNIX, SOCK_DGRAM, 0));
+  EXPECT_THAT(send(lone.get(), big.data(), big.size(), 0), SyscallFailsWithErrno(EMSGSIZE));
+  EXPECT_THAT(send(lone.get(), "x", 1, 0), SyscallFailsWithErrno(ENOTCONN));
 }
 
 TEST(UnixDgramTest, ReceiveTimeout) {

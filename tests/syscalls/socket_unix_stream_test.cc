@@ -9,16 +9,20 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/syscalls/util/child_process.h"
 #include "tests/syscalls/util/file_descriptor.h"
 #include "tests/syscalls/util/signal_util.h"
 #include "tests/syscalls/util/syscall_matchers.h"
@@ -414,6 +418,125 @@ TEST(UnixStreamTest, WaitallCollectsSeveralWrites) {
   ASSERT_THAT(write(a.get(), "z", 1), SyscallSucceeds());
   a.reset();
   EXPECT_THAT(recv(b.get(), buf, 6, MSG_WAITALL), SyscallSucceedsWithValue(1));
+}
+
+TEST(UnixStreamTest, ConnectNeedsWritePermissionOnTheNode) {
+  TempDir dir;
+  ASSERT_THAT(chmod(dir.path().c_str(), 0755), SyscallSucceeds());
+  std::string path = dir.Join("private");
+  Addr a = PathAddr(path);
+  FileDescriptor l = Listener(a);
+  ASSERT_THAT(chmod(path.c_str(), 0555), SyscallSucceeds());
+  int status = RunInChild([&] {
+    // Root passes every permission check: become nobody first.
+    if (geteuid() == 0) {
+      CHILD_CHECK(setgid(65534) == 0);
+      CHILD_CHECK(setuid(65534) == 0);
+    }
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHILD_CHECK(c >= 0);
+    CHILD_CHECK(connect(c, a.get(), a.len) == -1);
+    CHILD_CHECK(errno == EACCES);
+    return 0;
+  });
+  EXPECT_TRUE(ExitedWith(status, 0));
+}
+
+TEST(UnixStreamTest, ConnectionAcrossFork) {
+  TempDir dir;
+  Addr a = PathAddr(dir.Join("fork"));
+  FileDescriptor l = Listener(a);
+  pid_t pid = ForkChild([&] {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHILD_CHECK(c >= 0);
+    CHILD_CHECK(connect(c, a.get(), a.len) == 0);
+    CHILD_CHECK(write(c, "from child", 10) == 10);
+    char buf[8];
+    CHILD_CHECK(read(c, buf, sizeof(buf)) == 2);  // "ok", then the parent closes
+    CHILD_CHECK(read(c, buf, sizeof(buf)) == 0);
+    return 0;
+  });
+  ASSERT_GT(pid, 0);
+  FileDescriptor srv(accept(l.get(), nullptr, nullptr));
+  ASSERT_TRUE(srv.valid());
+  char buf[16] = {};
+  size_t got = 0;
+  while (got < 10) {
+    ssize_t n = read(srv.get(), buf + got, sizeof(buf) - got);
+    ASSERT_GT(n, 0);
+    got += n;
+  }
+  EXPECT_STREQ(buf, "from child");
+  struct ucred cr {};
+  socklen_t len = sizeof(cr);
+  ASSERT_THAT(getsockopt(srv.get(), SOL_SOCKET, SO_PEERCRED, &cr, &len), SyscallSucceeds());
+  EXPECT_EQ(cr.pid, pid);
+  ASSERT_THAT(write(srv.get(), "ok", 2), SyscallSucceeds());
+  srv.reset();
+  EXPECT_TRUE(ExitedWith(WaitForStatus(pid), 0));
+}
+
+TEST(UnixStreamTest, ManyConcurrentClients) {
+  Addr a = AbstractAddr("many");
+  FileDescriptor l = Listener(a, 64);
+  constexpr int kThreads = 4, kPerThread = 25;
+  std::thread server([&] {
+    for (int i = 0; i < kThreads * kPerThread; i++) {
+      int s = accept(l.get(), nullptr, nullptr);
+      ASSERT_THAT(s, SyscallSucceeds());
+      char buf[16];
+      ssize_t n = read(s, buf, sizeof(buf));
+      ASSERT_GT(n, 0);
+      ASSERT_THAT(write(s, buf, n), SyscallSucceedsWithValue(n));
+      close(s);
+    }
+  });
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kThreads; t++) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; i++) {
+        FileDescriptor c = Socket(SOCK_STREAM);
+        ASSERT_THAT(connect(c.get(), a.get(), a.len), SyscallSucceeds());
+        std::string msg = std::to_string(t * 1000 + i);
+        ASSERT_THAT(write(c.get(), msg.data(), msg.size()), SyscallSucceeds());
+        char buf[16] = {};
+        ASSERT_THAT(read(c.get(), buf, sizeof(buf)), SyscallSucceedsWithValue(msg.size()));
+        EXPECT_EQ(std::string(buf), msg);
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  server.join();
+}
+
+std::atomic<int> alarms{0};
+void CountAlarm(int) { alarms++; }
+
+TEST(UnixStreamTest, BlockedAcceptIsInterrupted) {
+  ScopedSigaction act(SIGALRM, CountAlarm, 0);  // no SA_RESTART
+  Addr a = AbstractAddr("intr");
+  FileDescriptor l = Listener(a);
+  struct itimerval it = {{0, 100000}, {0, 100000}};  // repeat until seen
+  ASSERT_THAT(setitimer(ITIMER_REAL, &it, nullptr), SyscallSucceeds());
+  EXPECT_THAT(accept(l.get(), nullptr, nullptr), SyscallFailsWithErrno(EINTR));
+  struct itimerval off = {};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  EXPECT_GE(alarms.load(), 1);
+}
+
+TEST(UnixStreamTest, SendTimeout) {
+  int sv[2];
+  ASSERT_THAT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), SyscallSucceeds());
+  FileDescriptor a(sv[0]), b(sv[1]);
+  struct timeval tv = {0, 50000};
+  ASSERT_THAT(setsockopt(a.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), SyscallSucceeds());
+  std::vector<char> big(4 << 20);
+  // Nobody reads: a part goes in, then the timeout ends the call.
+  ssize_t n = send(a.get(), big.data(), big.size(), 0);
+  ASSERT_THAT(n, SyscallSucceeds());
+  EXPECT_GT(n, 0);
+  EXPECT_LT(static_cast<size_t>(n), big.size());
+  EXPECT_THAT(send(a.get(), big.data(), big.size(), 0), SyscallFailsWithErrno(EAGAIN));
 }
 
 TEST(UnixStreamTest, SocketArgumentErrors) {

@@ -1,8 +1,9 @@
-// Cost of the ptrace platform's hot paths: one trapped app syscall through
+// Cost of a platform's hot paths (PALISADE_PLATFORM=ptrace|systrap,
+// default ptrace): one trapped app syscall through
 // Switch() (the figure runsc's ptrace platform is compared on, ~50 us),
 // and a syscall whose Switch must first inject an mmap into the stub.
 //
-//   platform_ptrace_benchmark --benchmark_min_time=2
+//   PALISADE_PLATFORM=systrap platform_ptrace_benchmark --benchmark_min_time=2
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,7 +31,8 @@ struct Setup {
     if (pwrite(memfd.get(), test_programs_begin, test_programs_end - test_programs_begin, 0) < 0) {
       std::abort();
     }
-    auto p = Platform::Create("ptrace", memfd.get());
+    const char* name = getenv("PALISADE_PLATFORM");
+    auto p = Platform::Create(name != nullptr ? name : "ptrace", memfd.get());
     if (!p.ok()) std::abort();
     platform = std::move(*p);
     as = platform->NewAddressSpace();

@@ -92,7 +92,7 @@ TEST_F(CliTest, RunPassesTheBundleToTheSandboxAndExitsWithItsStatus) {
   ASSERT_EQ(calls_, 1);
   EXPECT_EQ(seen_->rootfs, std::filesystem::canonical(bundle_ + "/rootfs").string());
   EXPECT_THAT(seen_->argv, ElementsAre("/bin/true"));
-  EXPECT_EQ(seen_->platform, "ptrace");
+  EXPECT_EQ(seen_->platform, "systrap");  // the default
   EXPECT_FALSE(seen_->strace);
 
   nlohmann::json state = nlohmann::json::parse(state_during_run_);

@@ -37,7 +37,7 @@ TEST(GlobalFlagsTest, DefaultsMatchRunc) {
   app.parse(std::vector<std::string>{});
   EXPECT_EQ(g.root, DefaultRoot());
   EXPECT_EQ(g.log_format, "text");
-  EXPECT_EQ(g.platform, "ptrace");
+  EXPECT_EQ(g.platform, "systrap");
   EXPECT_EQ(g.rootless, "auto");
   EXPECT_FALSE(g.debug);
   EXPECT_FALSE(g.strace);

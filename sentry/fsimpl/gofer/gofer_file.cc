@@ -1,17 +1,15 @@
-#include "sentry/fsimpl/host/host_file.h"
+#include "sentry/fsimpl/gofer/gofer_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <vector>
+#include <algorithm>
 
 #include "sentry/mm/mappable_file.h"
 #include "sentry/vfs/inode_file.h"
 
-namespace palisade::host {
+namespace palisade::gofer {
 
 namespace {
 
@@ -39,9 +37,9 @@ ErrnoOr<int64_t> HostSize(int fd) {
   return static_cast<int64_t>(st.st_size);
 }
 
-class HostMappable : public MappableFile {
+class GoferMappable : public MappableFile {
  public:
-  HostMappable(SharedFd fd, bool writable, std::string name, uint64_t dev, uint64_t ino)
+  GoferMappable(SharedFd fd, bool writable, std::string name, uint64_t dev, uint64_t ino)
       : fd_(std::move(fd)), writable_(writable), name_(std::move(name)), dev_(dev), ino_(ino) {}
   ErrnoOr<int64_t> ReadAt(std::span<uint8_t> dst, int64_t off) override { return HostPread(fd_->get(), dst, off); }
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off) override {
@@ -66,9 +64,9 @@ class HostMappable : public MappableFile {
   uint64_t dev_, ino_;
 };
 
-class HostRegularFile : public vfs::InodeFile {
+class GoferRegularFile : public vfs::InodeFile {
  public:
-  HostRegularFile(std::shared_ptr<HostInode> inode, UniqueFd fd, int flags)
+  GoferRegularFile(std::shared_ptr<GoferInode> inode, UniqueFd fd, int flags)
       : vfs::InodeFile(inode, flags), host_(std::move(inode)), fd_(std::make_shared<UniqueFd>(std::move(fd))) {}
 
   ErrnoOr<int64_t> Read(Task& t, std::span<uint8_t> dst) override {
@@ -131,85 +129,21 @@ class HostRegularFile : public vfs::InodeFile {
     return fallocate(fd(), mode, off, len) == 0 ? Errno::Ok() : Errno::FromHost();
   }
   std::shared_ptr<MappableFile> Mappable() override {
-    return std::make_shared<HostMappable>(fd_, writable(), DisplayName(), host_->host_dev(), host_->host_ino());
+    return std::make_shared<GoferMappable>(fd_, writable(), DisplayName(), host_->host_dev(), host_->host_ino());
   }
 
  private:
   int fd() const { return fd_->get(); }
-  std::shared_ptr<HostInode> host_;
+  std::shared_ptr<GoferInode> host_;
   SharedFd fd_;  // shared with mappings, which outlive the description
   std::mutex mu_;
   int64_t pos_ = 0;  // guarded by mu_
 };
 
-class HostDirFile : public vfs::InodeFile {
- public:
-  HostDirFile(std::shared_ptr<HostInode> inode, UniqueFd fd, int flags)
-      : vfs::InodeFile(inode, flags), host_(std::move(inode)), fd_(std::move(fd)) {}
-
-  ErrnoOr<int64_t> Read(Task& t, std::span<uint8_t> dst) override { return Errno(EISDIR); }
-  ErrnoOr<int64_t> PRead(Task& t, std::span<uint8_t> dst, int64_t off) override { return Errno(EISDIR); }
-  ErrnoOr<int64_t> Seek(Task& t, int64_t off, int whence) override {
-    std::lock_guard<std::mutex> l(mu_);
-    off_t r = lseek(fd_.get(), off, whence);
-    if (r < 0) return Errno::FromHost();
-    return static_cast<int64_t>(r);
-  }
-  ErrnoOr<std::vector<DirEntry>> ReadDir(Task& t, size_t max) override {
-    std::lock_guard<std::mutex> l(mu_);
-    PAL_TRY(std::vector<DirEntry> v, ReadHostDirents(fd_.get(), max));
-    if (host_->is_root()) {
-      // ".." of the tree's root is the root: the host's parent is outside.
-      for (DirEntry& e : v) {
-        if (e.name == "..") e.ino = host_->host_ino();
-      }
-    }
-    return v;
-  }
-  Errno Sync(Task& t) override { return fsync(fd_.get()) == 0 ? Errno::Ok() : Errno::FromHost(); }
-
- private:
-  std::shared_ptr<HostInode> host_;
-  UniqueFd fd_;
-  std::mutex mu_;
-};
-
 }  // namespace
 
-ErrnoOr<std::vector<DirEntry>> ReadHostDirents(int fd, size_t max) {
-  std::vector<DirEntry> out;
-  if (max == 0) return out;
-  std::vector<char> buf(32 * 1024);
-  long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
-  if (n < 0) return Errno::FromHost();
-  for (long pos = 0; pos < n;) {
-    uint64_t ino;
-    int64_t off;
-    uint16_t reclen;
-    uint8_t type;
-    // SAFETY: linux_dirent64 records as the kernel wrote them; unaligned
-    // reads via memcpy.
-    memcpy(&ino, buf.data() + pos, 8);
-    memcpy(&off, buf.data() + pos + 8, 8);
-    memcpy(&reclen, buf.data() + pos + 16, 2);
-    memcpy(&type, buf.data() + pos + 18, 1);
-    if (out.size() == max) {
-      // Give the rest back: resume after the last entry returned.
-      if (lseek(fd, out.back().off, SEEK_SET) < 0) return Errno::FromHost();
-      break;
-    }
-    out.push_back(DirEntry{ino, type, std::string(buf.data() + pos + 19), off});
-    pos += reclen;
-  }
-  return out;
+FileRef NewGoferRegularFile(std::shared_ptr<GoferInode> inode, UniqueFd fd, int flags) {
+  return std::make_shared<GoferRegularFile>(std::move(inode), std::move(fd), flags);
 }
 
-FileRef NewHostRegularFile(std::shared_ptr<HostInode> inode, UniqueFd fd, int flags) {
-  return std::make_shared<HostRegularFile>(std::move(inode), std::move(fd), flags);
-}
-
-FileRef NewHostDirFile(std::shared_ptr<HostInode> inode, UniqueFd fd, int flags) {
-  return std::make_shared<HostDirFile>(std::move(inode), std::move(fd), flags);
-}
-
-}  // namespace palisade::host
+}  // namespace palisade::gofer
