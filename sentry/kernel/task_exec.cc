@@ -51,6 +51,12 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
   platform::Registers old = t.regs();
   t.set_mm(mm);
   if (t.fds_ref().use_count() > 1) t.set_fds(t.fds().Fork());
+  {
+    // Before close-on-exec fds close: a parent watching one for EOF must
+    // then get EACCES from setpgid(2) on us.
+    std::lock_guard<std::mutex> l(k.mu());
+    t.thread_group().did_exec = true;
+  }
   t.fds().RemoveCloexec();
   t.set_comm(res.comm);
   {
@@ -61,7 +67,6 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
       if (a.handler != reinterpret_cast<uint64_t>(SIG_IGN)) a = KernelSigaction{};
     }
     tg.handlers = handlers;
-    tg.did_exec = true;  // setpgid(2) on it from the parent is now EACCES
     in.altstack = KernelStack{0, SS_DISABLE, 0, 0};
   }
   platform::Registers& r = t.regs();

@@ -277,7 +277,7 @@ TEST_F(RecordLockTest, SetlkwDetectsDeadlock) {
   ASSERT_THAT(read(ready[0], &c, 1), SyscallSucceedsWithValue(1));
   usleep(100000);  // usually lets the child block first
   ScopedSigaction act(SIGALRM, Nop, 0);
-  SetRealTimer(20000000, 0);  // a missed deadlock fails instead of hanging
+  SetRealTimer(5000000, 0);  // a missed deadlock fails instead of hanging
   int r = SetLk(fd_.get(), F_WRLCK, 1, 1, F_SETLKW);
   int err = errno;
   SetRealTimer(0, 0);
