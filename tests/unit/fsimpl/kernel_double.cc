@@ -10,6 +10,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/loader/vdso.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/memory_manager.h"
 
@@ -18,6 +19,8 @@ namespace palisade {
 Kernel::Kernel(std::unique_ptr<MemoryFile> mf, std::unique_ptr<platform::Platform> p, KernelOptions opts)
     : mf_(std::move(mf)), platform_(std::move(p)), opts_(std::move(opts)), boot_mono_ns_(MonotonicNowNs()) {}
 Kernel::~Kernel() = default;
+// The doubled Kernel never creates a vDSO; its destructor only has to link.
+loader::Vdso::~Vdso() = default;
 
 MemoryFile::MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity)
     : fd_(std::move(fd)), base_(base), capacity_(capacity) {}
