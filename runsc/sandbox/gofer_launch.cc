@@ -77,9 +77,11 @@ absl::StatusOr<GoferProcess> LaunchGofer(const GoferSpec& spec) {
   pid_t pid = fork();
   if (pid < 0) return ErrnoStatus(errno, "fork", "gofer");
   if (pid == 0) {
-    // Dies with the front end, so a crashed front end leaves no gofer.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(1);
+    // No PDEATHSIG: after `create` the front end exits while the sandbox
+    // lives on. The gofer ends instead when the last holder of the other
+    // end of its socket (the front end until it hands it over, then the
+    // sentry) closes it.
+    (void)parent;
     // Move the fds to their fixed numbers (dup2 clears CLOEXEC on the copy).
     int s = fcntl(gofer_end.get(), F_DUPFD_CLOEXEC, 10);
     int r = fcntl(report_w.get(), F_DUPFD_CLOEXEC, 10);
