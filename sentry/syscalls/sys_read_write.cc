@@ -13,6 +13,7 @@
 
 #include "sentry/syscalls/blocking_io.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/iovec.h"
 #include "sentry/syscalls/sys_file_util.h"
 #include "sentry/vfs/fsnotify.h"
 
@@ -21,14 +22,8 @@ namespace palisade::sys {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
-constexpr int kIovMax = 1024;  // UIO_MAXIOV
 // preadv2/pwritev2 flags we know (RWF_HIPRI/DSYNC/SYNC are hints here).
 constexpr int kRwfKnown = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
-
-struct Seg {
-  uint64_t base;
-  uint64_t len;
-};
 
 // Walks a list of app buffers while bytes are copied to or from them.
 class SegCursor {
@@ -64,33 +59,16 @@ class SegCursor {
   uint64_t off_ = 0;
 };
 
-uint64_t Total(const std::vector<Seg>& segs) {
-  uint64_t n = 0;
-  for (const Seg& s : segs) n += s.len;
-  return n;
-}
-
-// readv(2)'s iovec array: EINVAL for a bad count or a negative length,
-// EFAULT for a bad array; the total is clamped to kMaxRwCount.
-ErrnoOr<std::vector<Seg>> CopyInIovecs(Task& t, uint64_t addr, int64_t cnt) {
+// readv(2)'s iovec array: EINVAL for a bad count, then CopyInIovecs's rules.
+ErrnoOr<std::vector<Seg>> CopyInReadvIovecs(Task& t, uint64_t addr, int64_t cnt) {
   if (cnt < 0 || cnt > kIovMax) return Errno(EINVAL);
-  std::vector<struct iovec> raw(static_cast<size_t>(cnt));
-  if (cnt > 0) PAL_TRY_ERRNO(t.CopyIn(addr, raw.data(), raw.size() * sizeof(struct iovec)));
-  std::vector<Seg> segs;
-  uint64_t total = 0;
-  for (const struct iovec& v : raw) {
-    if (static_cast<int64_t>(v.iov_len) < 0) return Errno(EINVAL);
-    uint64_t len = std::min<uint64_t>(v.iov_len, kMaxRwCount - total);
-    total += len;
-    segs.push_back(Seg{reinterpret_cast<uint64_t>(v.iov_base), len});
-  }
-  return segs;
+  return CopyInIovecs(t, addr, static_cast<uint64_t>(cnt));
 }
 
 // pos < 0: at (and advancing) the file offset; else at pos.
 // nowait: RWF_NOWAIT, never block (EAGAIN instead).
 ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
-  const uint64_t total = Total(segs);
+  const uint64_t total = IovTotal(segs);
   std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
   SegCursor cur(segs);
   int64_t done = 0;
@@ -122,7 +100,7 @@ ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& seg
 }
 
 ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
-  const uint64_t total = Total(segs);
+  const uint64_t total = IovTotal(segs);
   std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
   SegCursor cur(segs);
   int64_t done = 0;
@@ -166,14 +144,14 @@ ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& se
 ErrnoOr<int64_t> ReadVec(Task& t, const SyscallArgs& a, int64_t pos, int flags) {
   PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kRead));
   if (flags & ~kRwfKnown) return Errno(EOPNOTSUPP);
-  PAL_TRY(std::vector<Seg> segs, CopyInIovecs(t, a[1].Ptr(), a[2].Int64()));
+  PAL_TRY(std::vector<Seg> segs, CopyInReadvIovecs(t, a[1].Ptr(), a[2].Int64()));
   return DoRead(t, *f, segs, pos, flags & RWF_NOWAIT);
 }
 
 ErrnoOr<int64_t> WriteVec(Task& t, const SyscallArgs& a, int64_t pos, int flags) {
   PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kWrite));
   if (flags & ~kRwfKnown) return Errno(EOPNOTSUPP);
-  PAL_TRY(std::vector<Seg> segs, CopyInIovecs(t, a[1].Ptr(), a[2].Int64()));
+  PAL_TRY(std::vector<Seg> segs, CopyInReadvIovecs(t, a[1].Ptr(), a[2].Int64()));
   if ((flags & RWF_APPEND) && !(f->flags() & O_APPEND)) {
     // Append for this call only: write at the end, and move the offset
     // there too when the call uses it (pos == -1).

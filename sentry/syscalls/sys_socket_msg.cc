@@ -14,6 +14,7 @@
 #include "sentry/fsimpl/pipe/pipe.h"  // SendSigpipe
 #include "sentry/net/socket_wait.h"
 #include "sentry/syscalls/handlers_net.h"
+#include "sentry/syscalls/iovec.h"
 #include "sentry/syscalls/sys_socket_common.h"
 #include "sentry/vfs/vfs.h"
 
@@ -27,15 +28,9 @@ using net::UnixSocketFile;
 
 namespace {
 
-constexpr int kIovMax = 1024;              // UIO_MAXIOV
-constexpr int64_t kMaxRwCount = 0x7ffff000;
 constexpr uint64_t kOptMemMax = 131072;    // net.core.optmem_max: control buffer limit
 constexpr size_t kStreamChunk = 1 << 20;   // bounce buffer for stream sends
 constexpr int kCapSysAdmin = 21, kCapSetgid = 6, kCapSetuid = 7;
-
-struct Seg {
-  uint64_t base, len;
-};
 
 // A user msghdr with the fields copied in.
 struct MsgHeader {
@@ -47,18 +42,11 @@ struct MsgHeader {
   uint64_t controllen = 0;
 };
 
+// sendmsg(2)'s msg_iov: EMSGSIZE for a bad count, then CopyInIovecs's rules.
 ErrnoOr<std::vector<Seg>> CopyInIov(Task& t, uint64_t addr, uint64_t cnt, uint64_t* total) {
   if (cnt > static_cast<uint64_t>(kIovMax)) return Errno(EMSGSIZE);
-  std::vector<struct iovec> raw(cnt);
-  if (cnt > 0) PAL_TRY_ERRNO(t.CopyIn(addr, raw.data(), raw.size() * sizeof(struct iovec)));
-  std::vector<Seg> segs;
-  *total = 0;
-  for (const struct iovec& v : raw) {
-    if (static_cast<int64_t>(v.iov_len) < 0) return Errno(EINVAL);
-    uint64_t len = std::min<uint64_t>(v.iov_len, kMaxRwCount - *total);
-    *total += len;
-    segs.push_back({reinterpret_cast<uint64_t>(v.iov_base), len});
-  }
+  PAL_TRY(std::vector<Seg> segs, CopyInIovecs(t, addr, cnt));
+  *total = IovTotal(segs);
   return segs;
 }
 
@@ -76,37 +64,12 @@ ErrnoOr<MsgHeader> CopyInMsg(Task& t, uint64_t addr) {
   return h;
 }
 
-// Copies n bytes between app iovecs and a sentry buffer.
 Errno GatherIn(Task& t, const std::vector<Seg>& segs, uint64_t skip, uint8_t* dst, size_t n) {
-  for (const Seg& s : segs) {
-    if (n == 0) break;
-    if (skip >= s.len) {
-      skip -= s.len;
-      continue;
-    }
-    size_t take = std::min<uint64_t>(s.len - skip, n);
-    PAL_TRY_ERRNO(t.CopyIn(s.base + skip, dst, take));
-    dst += take;
-    n -= take;
-    skip = 0;
-  }
-  return Errno::Ok();
+  return CopyIovecs(t, segs, skip, dst, n, /*out=*/false);
 }
 
 Errno ScatterOut(Task& t, const std::vector<Seg>& segs, uint64_t skip, const uint8_t* src, size_t n) {
-  for (const Seg& s : segs) {
-    if (n == 0) break;
-    if (skip >= s.len) {
-      skip -= s.len;
-      continue;
-    }
-    size_t take = std::min<uint64_t>(s.len - skip, n);
-    PAL_TRY_ERRNO(t.CopyOut(s.base + skip, src, take));
-    src += take;
-    n -= take;
-    skip = 0;
-  }
-  return Errno::Ok();
+  return CopyIovecs(t, segs, skip, const_cast<uint8_t*>(src), n, /*out=*/true);
 }
 
 // __scm_send for a unix socket: SOL_SOCKET messages only (others are
