@@ -92,6 +92,13 @@ for _ in $(seq 1 100); do
 done
 if [[ -n $gpid ]]; then
   ok "the gofer runs as its own host process (pid $gpid, child of palisade $front)"
+  # pgrep sees the gofer as soon as it execs, before it has unshared its
+  # namespaces and dropped privileges; seccomp is its last set-up step, so
+  # wait for that before inspecting it (a loaded CI machine hit this race).
+  for _ in $(seq 1 100); do
+    grep -q '^Seccomp:[[:space:]]*2' /proc/$gpid/status 2>/dev/null && break
+    sleep 0.1
+  done
   check "gofer has its own mount namespace" [ "$(readlink /proc/$gpid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]
   check "gofer has its own network namespace" [ "$(readlink /proc/$gpid/ns/net)" != "$(readlink /proc/self/ns/net)" ]
   check "gofer runs under seccomp" grep -q '^Seccomp:[[:space:]]*2' /proc/$gpid/status
