@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -107,6 +108,7 @@ std::shared_ptr<Task> MakeProcess(Kernel& k, const ExecSpec& spec, const BootCon
   tg->tasks.push_back(t);
   k.RegisterTaskLocked(t);
   if (init_cfg) k.set_init(tg);
+  else k.AddExecRootLocked(tg);
   return t;
 }
 
@@ -189,14 +191,25 @@ absl::StatusOr<std::shared_ptr<ThreadGroup>> SpawnProcess(Kernel& k, const ExecS
   if (spec.argv.empty()) return absl::InvalidArgumentError("process args must not be empty");
   if (stdio.size() != 3) return absl::InvalidArgumentError("exec needs 3 stdio fds");
   std::shared_ptr<Task> t = MakeProcess(k, spec, nullptr);
-  auto abandon = [&] { ExitTask(*t, 0, true); };
+  auto abandon = [&] {
+    ExitTask(*t, 0, true);
+    std::lock_guard<std::mutex> l(k.mu());
+    k.RemoveExecRootLocked(&t->thread_group());
+  };
   absl::Status s = SetCwd(*t, spec.cwd);
-  for (int fd = 0; fd < 3 && s.ok(); fd++) {
-    FileRef f = dev::NewHostStdioFile(stdio[fd], fcntl(stdio[fd], F_GETFL));
-    if (!f) {
-      s = absl::InternalError(absl::StrCat("cannot share stdio fd ", fd));
-    } else if (Errno e = t->fds().Set(fd, f, false); !e.ok()) {
-      s = absl::InternalError(e.Name());
+  std::unique_ptr<ConsoleRelay> console;
+  if (s.ok() && spec.terminal && isatty(stdio[0])) {
+    absl::StatusOr<std::unique_ptr<ConsoleRelay>> c = ConsoleRelay::Attach(*t, stdio[0]);
+    if (c.ok()) console = std::move(*c);
+    else s = c.status();
+  } else {
+    for (int fd = 0; fd < 3 && s.ok(); fd++) {
+      FileRef f = dev::NewHostStdioFile(stdio[fd], fcntl(stdio[fd], F_GETFL));
+      if (!f) {
+        s = absl::InternalError(absl::StrCat("cannot share stdio fd ", fd));
+      } else if (Errno e = t->fds().Set(fd, f, false); !e.ok()) {
+        s = absl::InternalError(e.Name());
+      }
     }
   }
   absl::StatusOr<std::string> path =
@@ -211,6 +224,7 @@ absl::StatusOr<std::shared_ptr<ThreadGroup>> SpawnProcess(Kernel& k, const ExecS
   }
   std::shared_ptr<ThreadGroup> tg = t->thread_group().shared_from_this();
   k.StartTask(std::move(t));
+  ConsoleRelay::Detach(std::move(console));  // it ends with the process's terminal
   return tg;
 }
 
@@ -249,7 +263,7 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg, const BootHooks& hooks) {
 
   std::shared_ptr<Task> init = MakeProcess(*k, InitSpec(cfg), &cfg);
   PAL_RETURN_IF_ERROR(SetCwd(*init, cfg.cwd));
-  PAL_RETURN_IF_ERROR(InstallStdio(*init, cfg));
+  PAL_ASSIGN_OR_RETURN(std::unique_ptr<ConsoleRelay> console, InstallStdio(*init, cfg));
 
   auto path = LookPath(*init, cfg.argv, cfg.env);
   if (!path.ok()) {
@@ -272,6 +286,7 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg, const BootHooks& hooks) {
     init.reset();
     status = k->WaitUntilSandboxExit();
   }
+  console.reset();  // the last output reaches the host tty before we exit
   spdlog::debug("sandbox init exited with wait status {:#x}", status);
   return ExitCodeFromWaitStatus(status);
 }

@@ -91,6 +91,7 @@ struct ExecSpec {
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> additional_gids;
   bool no_new_privileges = false;
+  bool terminal = false;  // a sandbox pty relayed to stdio[0], if that is a tty
 };
 
 // Starts spec in the running sandbox with stdio (3 host fds, dup'ed) as

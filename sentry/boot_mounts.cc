@@ -12,9 +12,12 @@
 #include "sentry/fsimpl/gofer/gofer_fs.h"
 #include "sentry/fsimpl/overlay/overlay.h"
 #include "sentry/fsimpl/devpts/devpts.h"
+#include "sentry/fsimpl/devpts/terminal.h"
 #include "sentry/fsimpl/proc/procfs.h"
 #include "sentry/fsimpl/tmpfs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/task.h"
+#include "sentry/kernel/thread_group.h"
 #include "sentry/vfs/vfs_ops.h"
 
 namespace palisade {
@@ -84,12 +87,33 @@ absl::StatusOr<VirtualPath> Mountpoint(const vfs::PathContext& ctx, const std::s
   return *p;
 }
 
+// /dev for this sandbox. With process.terminal, /dev/tty is only ever the
+// opener's controlling terminal (a sandbox pty, console_relay.h), never
+// the host tty the relay reads: a process that left the session gets ENXIO.
+dev::DevfsOptions DevfsOptionsFor(const BootConfig& cfg) {
+  dev::DevfsOptions o;
+  o.tty_host_fd = cfg.terminal ? -1 : dev::kFindTtyInStdio;
+  o.pts = devpts::Root();
+  o.ctty_opener = [](const OpenRequest& req) -> ErrnoOr<FileRef> {
+    if (!req.task) return FileRef();
+    std::shared_ptr<Terminal> ctty;
+    {
+      std::lock_guard<std::mutex> l(req.task->kernel().mu());
+      ctty = req.task->thread_group().ctty;
+    }
+    if (!ctty) return FileRef();
+    return devpts::OpenReplica(ctty, req.task, req.flags | O_NOCTTY);
+  };
+  return o;
+}
+
 absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const ParsedOptions& o,
-                                       const std::shared_ptr<gofer::Client>& client) {
+                                       const std::shared_ptr<gofer::Client>& client,
+                                       const dev::DevfsOptions& devfs) {
   if (m.type == "proc") return procfs::NewProcfsRoot(k);
   // runc's default spec mounts a tmpfs on /dev and fills it with device
   // nodes; the sentry serves its own devfs there instead.
-  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot({.pts = devpts::Root()});
+  if (m.destination == "/dev" && (m.type == "tmpfs" || m.type == "devtmpfs")) return dev::NewDevfsRoot(devfs);
   // One devpts per sandbox: a devpts mount shows the same ptys as devfs's /dev/pts.
   if (m.type == "devpts") return devpts::Root();
   if (m.type == "tmpfs" || m.type == "mqueue" || m.type == "shm") {
@@ -141,7 +165,7 @@ absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContex
       continue;
     }
     ParsedOptions o = ParseOptions(m.options, 0755);
-    auto fs = FilesystemFor(k, m, o, client);
+    auto fs = FilesystemFor(k, m, o, client, DevfsOptionsFor(cfg));
     if (!fs.ok()) return fs.status();
     auto at = Mountpoint(ctx, m.destination);
     if (!at.ok()) {
@@ -156,7 +180,7 @@ absl::Status SetUpMounts(Kernel& k, const BootConfig& cfg, const vfs::PathContex
   if (!have_dev) {
     // Programs expect /dev/null even when config.json mounts no /dev.
     auto at = vfs::Resolve(ctx, AT_FDCWD, "/dev", {.follow = true});
-    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot({.pts = devpts::Root()}), "devtmpfs", "devtmpfs", 0);
+    if (at.ok()) (void)ns->AddMount(*at, dev::NewDevfsRoot(DevfsOptionsFor(cfg)), "devtmpfs", "devtmpfs", 0);
   }
   return absl::OkStatus();
 }

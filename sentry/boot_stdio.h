@@ -1,12 +1,19 @@
 // The container's stdio: fds 0, 1 and 2 of init are the front end's own,
 // shared (same open file descriptions, as runc does) through host-stdio
-// files in the sentry.
+// files in the sentry; with process.terminal they are a sandbox pty
+// relayed to the front end's tty instead (console_relay.h).
 #pragma once
 
-#include "absl/status/status.h"
+#include <memory>
+
+#include "absl/status/statusor.h"
 #include "sentry/boot.h"
+#include "sentry/console_relay.h"
 
 namespace palisade {
 class Task;
-absl::Status InstallStdio(Task& init, const BootConfig& cfg);
+
+// Returns the console relay when init got a terminal (null otherwise); it
+// must outlive the sandbox so the last output reaches the host.
+absl::StatusOr<std::unique_ptr<ConsoleRelay>> InstallStdio(Task& init, const BootConfig& cfg);
 }  // namespace palisade

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -125,6 +126,10 @@ absl::StatusOr<int> Exec(const ExecFlags& f, const std::vector<std::string>& res
   for (uint32_t g : p.user.additional_gids) e->add_additional_gids(g);
   e->set_terminal(p.terminal);
   e->set_no_new_privileges(p.no_new_privileges);
+  // Saved before the sentry takes the terminal over (it restores it
+  // itself, unless it is killed).
+  std::optional<console::TerminalModeGuard> tty_mode;
+  if (!f.detach) tty_mode.emplace(STDIN_FILENO);
   absl::StatusOr<control::Response> r = c.Call(req, stdio);
   if (pty.slave >= 0) {
     close(pty.slave);  // the sentry holds its own copy

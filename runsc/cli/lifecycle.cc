@@ -183,7 +183,10 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
   // when the sentry's end of its socket closes.
   GoferProcess gofer;
   if (ctx.deps.launch_gofer) {
-    PAL_ASSIGN_OR_RETURN(gofer, ctx.deps.launch_gofer(GoferSpecFor(cfg)));
+    GoferSpec gofer_spec = GoferSpecFor(cfg);
+    gofer_spec.global_args = InheritedGlobalArgs(ctx.global);
+    gofer_spec.keep_stderr = mode.foreground;
+    PAL_ASSIGN_OR_RETURN(gofer, ctx.deps.launch_gofer(gofer_spec));
     for (const std::string& f : opts.cgroup_procs_files) {
       std::ofstream(f) << gofer.pid;
     }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@
 #include "runsc/cli/commands.h"
 #include "runsc/oci/bundle.h"
 #include "runsc/cli/lifecycle.h"
+#include "runsc/console/console.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade::cli {
@@ -74,6 +76,9 @@ CreateMode::Report ReportFor(const RunFlags& f) {
 
 absl::StatusOr<int> Run(const RunFlags& f, const CommandContext& ctx) {
   if (f.no_subreaper) spdlog::debug("--no-subreaper has no effect in palisade");
+  // Saved before the sandbox takes the terminal over.
+  std::optional<console::TerminalModeGuard> tty_mode;
+  if (!f.detach) tty_mode.emplace(STDIN_FILENO);
   PAL_ASSIGN_OR_RETURN(Container c, CreateContainer(f.create, ctx, {.foreground = !f.detach, .report = ReportFor(f)}));
   absl::Status s = StartContainer(c);
   if (!s.ok()) {

@@ -15,6 +15,14 @@
 
 namespace palisade::console {
 
+TerminalModeGuard::TerminalModeGuard(int fd) : fd_(fd) {
+  saved_ = isatty(fd) && tcgetattr(fd, &mode_) == 0;
+}
+
+TerminalModeGuard::~TerminalModeGuard() {
+  if (saved_) tcsetattr(fd_, TCSANOW, &mode_);
+}
+
 void Pty::Close() {
   if (master >= 0) close(master);
   if (slave >= 0) close(slave);

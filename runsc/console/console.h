@@ -7,6 +7,8 @@
 //   PAL_RETURN_IF_ERROR(SendConsole(console_socket, pty));
 #pragma once
 
+#include <termios.h>
+
 #include <optional>
 #include <string>
 
@@ -26,5 +28,22 @@ absl::StatusOr<Pty> OpenPty(const std::optional<oci::ConsoleSize>& size);
 
 // Connects to the AF_UNIX socket at path and sends the master.
 absl::Status SendConsole(const std::string& socket_path, const Pty& pty);
+
+// Puts the caller's terminal settings back when a foreground `run` or
+// `exec` ends. The sentry switches a tty it relays to raw mode and
+// restores it itself (sentry/console_relay.h), but cannot if it is killed.
+// Does nothing when fd is not a terminal.
+class TerminalModeGuard {
+ public:
+  explicit TerminalModeGuard(int fd);
+  ~TerminalModeGuard();
+  TerminalModeGuard(const TerminalModeGuard&) = delete;
+  TerminalModeGuard& operator=(const TerminalModeGuard&) = delete;
+
+ private:
+  int fd_;
+  bool saved_ = false;
+  struct termios mode_ {};
+};
 
 }  // namespace palisade::console

@@ -61,14 +61,17 @@ absl::StatusOr<GoferProcess> LaunchGofer(const GoferSpec& spec) {
   // have threads: only async-signal-safe calls after it).
   std::vector<gofer::GoferBind> binds;
   for (const auto& b : spec.binds) binds.push_back({b.source, b.destination, b.readonly});
-  std::vector<std::string> args = {"palisade-gofer", "gofer",
+  std::vector<std::string> args = {"palisade-gofer"};
+  args.insert(args.end(), spec.global_args.begin(), spec.global_args.end());
+  args.insert(args.end(), {"gofer",
                                    "--rootfs", spec.rootfs,
                                    "--binds", gofer::BindsToJson(binds),
                                    "--sock-fd", std::to_string(kChildSock),
-                                   "--report-fd", std::to_string(kChildReport)};
+                                   "--report-fd", std::to_string(kChildReport)});
   if (spec.rootfs_writable) args.push_back("--rootfs-writable");
   // Set-up errors come back through the report pipe; later ones go to
-  // the inherited stderr.
+  // the log file (global_args) and, in the foreground, the caller's stderr.
+  const bool keep_stderr = spec.keep_stderr;
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -85,7 +88,8 @@ absl::StatusOr<GoferProcess> LaunchGofer(const GoferSpec& spec) {
     // Move the fds to their fixed numbers (dup2 clears CLOEXEC on the copy).
     int s = fcntl(gofer_end.get(), F_DUPFD_CLOEXEC, 10);
     int r = fcntl(report_w.get(), F_DUPFD_CLOEXEC, 10);
-    if (s < 0 || r < 0 || dup2(devnull.get(), 0) < 0 || dup2(devnull.get(), 1) < 0 || dup2(s, kChildSock) < 0 ||
+    if (s < 0 || r < 0 || dup2(devnull.get(), 0) < 0 || dup2(devnull.get(), 1) < 0 ||
+        (!keep_stderr && dup2(devnull.get(), 2) < 0) || dup2(s, kChildSock) < 0 ||
         dup2(r, kChildReport) < 0) {
       _exit(127);
     }

@@ -29,6 +29,13 @@ struct GoferSpec {
     bool readonly = false;
   };
   std::vector<Bind> binds;
+  // palisade's global flags for the gofer's own logging (--log, --log-format,
+  // --debug), so its messages reach the same log file as the front end's.
+  std::vector<std::string> global_args;
+  // Keep the caller's stderr (a foreground `run`). Otherwise the gofer's
+  // stderr is /dev/null: a detached sandbox must not hold the caller's
+  // stderr open (containerd's shim waits for EOF on it after `create`).
+  bool keep_stderr = false;
 };
 
 // What the gofer needs from a sandbox's BootConfig: the rootfs (writable

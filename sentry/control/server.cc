@@ -189,6 +189,7 @@ Response ControlServer::HandleWait(const WaitRequest& req) {
   {
     std::lock_guard<std::mutex> l(kernel_->mu());
     status = tg->zombie ? tg->exit_status() : (SIGKILL);
+    kernel_->RemoveExecRootLocked(tg.get());
   }
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -211,7 +212,8 @@ Response ControlServer::HandleExec(const ExecRequest& req, std::vector<int>& fds
                 .uid = req.uid(),
                 .gid = req.gid(),
                 .additional_gids = {req.additional_gids().begin(), req.additional_gids().end()},
-                .no_new_privileges = req.no_new_privileges()};
+                .no_new_privileges = req.no_new_privileges(),
+                .terminal = req.terminal()};
   absl::StatusOr<std::shared_ptr<ThreadGroup>> tg = SpawnProcess(*kernel_, spec, fds);
   if (!tg.ok()) return Error(std::string(tg.status().message()));
   int pid = (*tg)->pid();

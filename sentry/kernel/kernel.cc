@@ -65,11 +65,18 @@ std::shared_ptr<Task> Kernel::TaskByTid(int tid) {
   return TaskByTidLocked(tid);
 }
 
+void Kernel::AddExecRootLocked(std::shared_ptr<ThreadGroup> tg) { exec_roots_.push_back(std::move(tg)); }
+
+void Kernel::RemoveExecRootLocked(const ThreadGroup* tg) {
+  std::erase_if(exec_roots_, [tg](const auto& r) { return r.get() == tg; });
+}
+
 std::vector<std::shared_ptr<ThreadGroup>> Kernel::ThreadGroupsLocked() const {
   // Walk the process tree from init so zombies are included.
   std::vector<std::shared_ptr<ThreadGroup>> out;
   if (!init_) return out;
-  std::vector<std::shared_ptr<ThreadGroup>> stack{init_};
+  std::vector<std::shared_ptr<ThreadGroup>> stack = exec_roots_;
+  stack.push_back(init_);
   while (!stack.empty()) {
     auto tg = stack.back();
     stack.pop_back();

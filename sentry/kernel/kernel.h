@@ -73,6 +73,12 @@ class Kernel {
   std::vector<std::shared_ptr<ThreadGroup>> ThreadGroups();
   std::shared_ptr<ThreadGroup> init() const { return init_; }
   void set_init(std::shared_ptr<ThreadGroup> tg) { init_ = std::move(tg); }
+  // Processes started by `exec` have no parent in the sandbox (like a
+  // process that joined the container with setns): they are roots of the
+  // process tree next to init, so kill(), process groups, ps and /proc see
+  // them. Removed once the front end has collected the exit status.
+  void AddExecRootLocked(std::shared_ptr<ThreadGroup> tg);
+  void RemoveExecRootLocked(const ThreadGroup* tg);
 
   // Starts t's host thread, which runs the task until it exits.
   void StartTask(std::shared_ptr<Task> t);
@@ -99,6 +105,7 @@ class Kernel {
   int next_pid_ = 1;
   std::map<int, std::weak_ptr<Task>> tasks_;
   std::shared_ptr<ThreadGroup> init_;
+  std::vector<std::shared_ptr<ThreadGroup>> exec_roots_;
   std::once_flag vdso_once_;
   std::unique_ptr<loader::Vdso> vdso_;  // after mf_: its pages are in it
   int running_threads_ = 0;

@@ -45,7 +45,9 @@ bool IsRestartCode(int64_t r) {
 bool IgnoredLocked(ThreadGroup& tg, const siginfo_t& info, bool blocked) {
   int sig = info.si_signo;
   // The front end forwards host signals with si_pid 0: they come from the
-  // parent namespace, where init is killable.
+  // parent namespace, which can force only SIGKILL and SIGSTOP on init
+  // (Linux's sig_task_ignored with `force`): `kill <id> TERM` of a
+  // container whose init has no handler does nothing, as under runc.
   bool from_outside = info.si_code == SI_USER && info.si_pid == 0;
   const auto& act = tg.handlers->actions[sig];
   if (sig == SIGKILL) return false;
@@ -54,7 +56,7 @@ bool IgnoredLocked(ThreadGroup& tg, const siginfo_t& info, bool blocked) {
   if (blocked) return false;
   if (act.handler == reinterpret_cast<uint64_t>(SIG_IGN)) return !blocked;
   if (act.handler == reinterpret_cast<uint64_t>(SIG_DFL)) {
-    if (tg.pid() == 1 && !from_outside) return true;
+    if (tg.pid() == 1 && !(from_outside && sig == SIGSTOP)) return true;
     DefaultAction d = DefaultFor(sig);
     if (d == DefaultAction::kIgnore || d == DefaultAction::kCont) return true;
   }
@@ -62,12 +64,12 @@ bool IgnoredLocked(ThreadGroup& tg, const siginfo_t& info, bool blocked) {
 }
 
 // Faults raised by the app's own instructions are forced: they kill even
-// init. Everything else with a default action is dropped for init unless it
-// came from outside the sandbox (SIGNAL_UNKILLABLE).
+// init. Everything else with a default action is dropped for init, except
+// SIGKILL and SIGSTOP from outside the sandbox (SIGNAL_UNKILLABLE).
 bool InitIgnores(const ThreadGroup& tg, const siginfo_t& info) {
   if (tg.pid() != 1) return false;
-  if (info.si_code == SI_USER && info.si_pid == 0) return false;
   int sig = info.si_signo;
+  if (info.si_code == SI_USER && info.si_pid == 0 && (sig == SIGKILL || sig == SIGSTOP)) return false;
   bool fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
   if (fault && info.si_code > 0 && info.si_code != SI_KERNEL) return false;
   return true;

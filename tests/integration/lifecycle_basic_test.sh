@@ -93,6 +93,17 @@ for rt in "${runtimes[@]}"; do
   check "$rt: the trapping init exits" wait_status "$rt" "$id-term" stopped
   rtc "$rt" delete "$id-term"
 
+  # An init with no handler for SIGTERM ignores it, even from outside (the
+  # pid namespace's init: only SIGKILL and SIGSTOP are forced).
+  bundle_for sleep 100
+  rtc "$rt" run -d --bundle "$bundle" "$id-noterm"
+  sleep 0.5
+  rtc "$rt" kill "$id-noterm" TERM
+  check "$rt: kill TERM of an init without a handler" rc_is 0
+  sleep 1
+  check "$rt: that init keeps running" eval '[ "$(status_of "$rt" "$id-noterm")" = running ]'
+  rtc "$rt" delete --force "$id-noterm"
+
   # kill --all reaches every process.
   bundle_for sh -c 'sleep 100 & sleep 100 & wait'
   rtc "$rt" run -d --bundle "$bundle" "$id-all"

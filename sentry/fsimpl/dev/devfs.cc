@@ -89,8 +89,15 @@ InodeRef NewDevfsRoot(const DevfsOptions& opts) {
 
   auto tty = std::make_shared<TtyState>();
   tty->fd = FindTty(opts.tty_host_fd);
-  auto tty_opener = [tty](const InodeRef& self, const OpenRequest& req) -> ErrnoOr<FileRef> {
-    // No controlling terminal in the sandbox: ENXIO, as Linux's tty_open.
+  auto tty_opener = [tty, ctty_opener = opts.ctty_opener](const InodeRef& self,
+                                                           const OpenRequest& req) -> ErrnoOr<FileRef> {
+    // The opener's controlling terminal, when it has one of the sandbox's
+    // ptys (Linux's tty_open of 5:0); TIOCSPGRP on it must reach that pty.
+    if (ctty_opener) {
+      if (ErrnoOr<FileRef> f = ctty_opener(req); !f.ok() || *f) return f;
+    }
+    // Otherwise the host terminal the container was given as stdio, if
+    // any; none: ENXIO, as Linux's tty_open.
     if (!tty->fd.ok()) return Errno(ENXIO);
     FileRef f = NewHostStdioFile(tty->fd.get(), req.flags & ~O_NOCTTY);
     if (!f) return Errno(ENFILE);  // the sentry is out of host fds

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "sentry/fsimpl/dev/host_stdio.h"
 #include "sentry/vfs/inode.h"
@@ -39,6 +40,10 @@ struct DevfsOptions {
   InodeRef shm;            // directory to serve as /dev/shm, or null
   InodeRef pts;            // devpts root to serve as /dev/pts (devpts::Root()), or null
   InodeRef upper;          // writable directory for other names, or null
+  // Opens the caller's controlling terminal for /dev/tty when it is one of
+  // the sandbox's ptys; returns null when it has none (then tty_host_fd
+  // applies). Set by the boot code, which knows devpts and the kernel.
+  std::function<ErrnoOr<FileRef>(const OpenRequest&)> ctty_opener;
 };
 
 InodeRef NewDevfsRoot(const DevfsOptions& opts = {});

@@ -135,6 +135,16 @@ ErrnoOr<int64_t> Terminal::ReplicaWrite(Task& t, std::span<const uint8_t> src) {
   return static_cast<int64_t>(n);
 }
 
+void Terminal::SetWindowSize(const struct winsize& ws) {
+  bool changed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    changed = memcmp(&ws, &winsize_, sizeof(ws)) != 0;
+    winsize_ = ws;
+  }
+  if (changed) SignalForeground(SIGWINCH);
+}
+
 uint32_t Terminal::MasterReadiness(uint32_t mask) {
   std::lock_guard<std::mutex> l(mu_);
   uint32_t r = 0;
@@ -278,13 +288,7 @@ ErrnoOr<int64_t> Terminal::Ioctl(Task& t, bool master, uint64_t cmd, uint64_t ar
     case TIOCSWINSZ: {
       struct winsize ws;
       PAL_TRY_ERRNO(t.CopyInObj(arg, ws));
-      bool changed;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        changed = memcmp(&ws, &winsize_, sizeof(ws)) != 0;
-        winsize_ = ws;
-      }
-      if (changed) SignalForeground(SIGWINCH);
+      SetWindowSize(ws);
       return int64_t{0};
     }
     case TIOCGPGRP: case TIOCGSID: {

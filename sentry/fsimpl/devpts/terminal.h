@@ -64,6 +64,10 @@ class Terminal : public std::enable_shared_from_this<Terminal> {
   // is the master file's, which can open a replica).
   ErrnoOr<int64_t> Ioctl(Task& t, bool master, uint64_t cmd, uint64_t arg);
 
+  // TIOCSWINSZ from outside any task (the console relay, sentry/console_relay.h):
+  // a change sends SIGWINCH to the foreground process group.
+  void SetWindowSize(const struct winsize& ws);
+
   // --- life cycle
   bool locked() const;       // TIOCSPTLCK: replica opens fail with EIO
   void set_locked(bool v);
