@@ -18,7 +18,9 @@ namespace {
 constexpr uint64_t kPageSize = 4096;
 
 // Rounds up to a page; saturates instead of wrapping.
-uint64_t PageUp(uint64_t v) { return v > ~0ull - (kPageSize - 1) ? ~(kPageSize - 1) : (v + kPageSize - 1) & ~(kPageSize - 1); }
+uint64_t PageUp(uint64_t v) {
+  return v > ~0ull - (kPageSize - 1) ? ~(kPageSize - 1) : (v + kPageSize - 1) & ~(kPageSize - 1);
+}
 
 // Resolves the file of a non-anonymous mmap and fills the file fields of
 // opts, with Linux's access checks: the file must be open for reading
