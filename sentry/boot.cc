@@ -89,12 +89,8 @@ std::shared_ptr<Task> MakeProcess(Kernel& k, const ExecSpec& spec, const BootCon
   }
   tg->no_new_privs = spec.no_new_privileges;
   auto t = std::make_shared<Task>(k, tg, pid);
-  Credentials c;
-  c.ruid = c.euid = c.suid = c.fsuid = spec.uid;
-  c.rgid = c.egid = c.sgid = c.fsgid = spec.gid;
-  c.groups.assign(spec.additional_gids.begin(), spec.additional_gids.end());
-  c.cap_effective = spec.uid == 0 ? ~0ull : 0;
-  t->set_creds(c);
+  t->set_creds(Credentials::ForUser(spec.uid, spec.gid,
+                                     std::vector<gid_t>(spec.additional_gids.begin(), spec.additional_gids.end())));
   t->set_mm(std::make_shared<MemoryManager>(k.memory_file(), k.platform()));
   t->set_fds(std::make_shared<FdTable>());
   auto fs = std::make_shared<FsContext>();

@@ -116,7 +116,13 @@ absl::Status SystrapContext::SetUpStub(const std::vector<sock_filter>& filter) {
   ss.ss_size = SharedRegion::kSize - PALISADE_SYSTRAP_ALTSTACK_OFF;
   std::memcpy(scratch, &ss, sizeof(ss));
   PAL_RETURN_IF_ERROR(inject("sigaltstack", SYS_sigaltstack, {scratch_addr, 0}, 0));
-  const uint64_t mask = StubSignalMask();
+  // The kick stays blocked while the stub waits for its first run: one
+  // sent then (an Interrupt() before the first Switch, e.g. a signal to a
+  // task clone has just made) would enter the handler and report a frame
+  // the sentry is not expecting. The first rt_sigreturn installs the
+  // frame's mask (StubSignalMask, see WriteFrame), and a pending kick then
+  // arrives as an ordinary left-over kick.
+  const uint64_t mask = StubSignalMask() | Bit(StubProcess::kKickSignal);
   std::memcpy(scratch, &mask, sizeof(mask));
   PAL_RETURN_IF_ERROR(
       inject("rt_sigprocmask", SYS_rt_sigprocmask, {SIG_SETMASK, scratch_addr, 0, 8}, 0));

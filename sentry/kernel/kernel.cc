@@ -2,6 +2,9 @@
 
 #include <sys/syscall.h>
 
+#include <system_error>
+#include <thread>
+
 #include "spdlog/spdlog.h"
 #include "sentry/loader/vdso.h"
 #include "sentry/kernel/task.h"
@@ -111,6 +114,68 @@ void Kernel::StartTask(std::shared_ptr<Task> t) {
     std::lock_guard<std::mutex> l(mu_);
     if (--running_threads_ == 0) all_exited_.notify_all();
   }).detach();
+}
+
+struct Kernel::TaskLaunch::State {
+  std::mutex mu;
+  std::condition_variable cv;
+  enum { kPending, kReady, kFailed } context = kPending;  // guarded by mu
+  bool run = false, cancel = false;                       // guarded by mu
+};
+
+Kernel::TaskLaunch::~TaskLaunch() {
+  if (ran_) return;
+  std::lock_guard<std::mutex> l(s_->mu);
+  s_->cancel = true;
+  s_->cv.notify_all();
+}
+
+void Kernel::TaskLaunch::Run() {
+  std::lock_guard<std::mutex> l(s_->mu);
+  s_->run = true;
+  ran_ = true;
+  s_->cv.notify_all();
+}
+
+ErrnoOr<std::unique_ptr<Kernel::TaskLaunch>> Kernel::LaunchTask(std::shared_ptr<Task> t) {
+  auto s = std::make_shared<TaskLaunch::State>();
+  auto thread_done = [this] {
+    std::lock_guard<std::mutex> l(mu_);
+    if (--running_threads_ == 0) all_exited_.notify_all();
+  };
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    running_threads_++;
+  }
+  try {
+    std::thread([t = std::move(t), s, thread_done]() mutable {
+      const bool ok = CreateTaskContext(*t).ok();
+      bool run = false;
+      {
+        std::unique_lock<std::mutex> l(s->mu);
+        s->context = ok ? TaskLaunch::State::kReady : TaskLaunch::State::kFailed;
+        s->cv.notify_all();
+        if (ok) s->cv.wait(l, [&] { return s->run || s->cancel; });
+        run = s->run;
+      }
+      if (run) {
+        RunTask(t);
+      } else {
+        t->internals().ctx.reset();  // on the thread that made it (ptrace's tracer)
+      }
+      t.reset();
+      thread_done();
+    }).detach();
+  } catch (const std::system_error& e) {
+    // The host refused a thread (pids limit, memory): as Linux's clone does.
+    spdlog::warn("cannot start a host thread for a new task: {}", e.what());
+    thread_done();
+    return Errno(EAGAIN);
+  }
+  std::unique_lock<std::mutex> l(s->mu);
+  s->cv.wait(l, [&] { return s->context != TaskLaunch::State::kPending; });
+  if (s->context == TaskLaunch::State::kFailed) return Errno(EAGAIN);
+  return std::make_unique<TaskLaunch>(s);
 }
 
 int Kernel::WaitUntilSandboxExit() {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/errno.h"
 #include "platform/platform.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/timer_service.h"
@@ -82,6 +83,15 @@ class Kernel {
 
   // Starts t's host thread, which runs the task until it exits.
   void StartTask(std::shared_ptr<Task> t);
+  // Starts t's host thread in two steps, so clone(2) can fail with EAGAIN
+  // instead of making a task that cannot run: the thread first creates
+  // t's platform context (on itself, as ptrace requires), and LaunchTask
+  // returns once it has. EAGAIN if the host refuses the thread or the
+  // context (the container's pids limit, say). The task runs once the
+  // launch's Run() is called (after it is registered); a launch dropped
+  // without Run() ends its thread, running nothing.
+  class TaskLaunch;
+  ErrnoOr<std::unique_ptr<TaskLaunch>> LaunchTask(std::shared_ptr<Task> t);
   // Blocks until every task has exited; returns init's wait status.
   int WaitUntilSandboxExit();
   // Called when init's thread group exits: kills everything else.
@@ -113,6 +123,20 @@ class Kernel {
   int init_status_ = 0;
   std::mutex unimpl_mu_;
   std::vector<bool> unimpl_reported_;
+};
+
+class Kernel::TaskLaunch {
+ public:
+  struct State;
+  explicit TaskLaunch(std::shared_ptr<State> s) : s_(std::move(s)) {}
+  TaskLaunch(const TaskLaunch&) = delete;
+  TaskLaunch& operator=(const TaskLaunch&) = delete;
+  ~TaskLaunch();
+  void Run();
+
+ private:
+  std::shared_ptr<State> s_;
+  bool ran_ = false;
 };
 
 }  // namespace palisade

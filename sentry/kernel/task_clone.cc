@@ -41,18 +41,26 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
   platform::FpState fp{};
   if (pin.ctx) pin.ctx->GetFpState(fp);
 
-  std::shared_ptr<Task> child;
+  int tid;
+  {
+    std::lock_guard<std::mutex> l(k.mu());
+    if (parent.thread_group().group_exiting) return Errno(EINTR);
+    tid = k.AllocatePidLocked();
+  }
+  // The child and its host thread exist before anything can see the
+  // child: if the host refuses the thread or its platform context (pids
+  // limit), clone fails with EAGAIN and nothing needs undoing.
+  std::shared_ptr<ThreadGroup> tg =
+      (f & CLONE_THREAD) ? parent.thread_group_ref() : std::make_shared<ThreadGroup>(k, tid);
+  std::shared_ptr<Task> child = std::make_shared<Task>(k, tg, tid);
+  PAL_TRY(std::unique_ptr<Kernel::TaskLaunch> launch, k.LaunchTask(child));
+
   std::shared_ptr<VforkCompletion> vfork;
   {
     std::lock_guard<std::mutex> l(k.mu());
     if (parent.thread_group().group_exiting) return Errno(EINTR);
-    int tid = k.AllocatePidLocked();
-    std::shared_ptr<ThreadGroup> tg;
     ThreadGroup& ptg = parent.thread_group();
-    if (f & CLONE_THREAD) {
-      tg = parent.thread_group_ref();
-    } else {
-      tg = std::make_shared<ThreadGroup>(k, tid);
+    if (!(f & CLONE_THREAD)) {
       std::shared_ptr<ThreadGroup> new_parent = (f & CLONE_PARENT) ? ptg.parent.lock() : parent.thread_group_ref();
       if (!new_parent) new_parent = parent.thread_group_ref();  // init's CLONE_PARENT
       tg->parent = new_parent;
@@ -70,7 +78,6 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
       tg->no_new_privs = ptg.no_new_privs;
       tg->start_mono_ns = MonotonicNowNs();
     }
-    child = std::make_shared<Task>(k, tg, tid);
     child->set_mm(mm);
     child->set_fds(fds);
     child->set_fs(fs);
@@ -102,7 +109,6 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
     tg->tasks.push_back(child);
     k.RegisterTaskLocked(child);
   }
-  int tid = child->tid();
   if (f & CLONE_CHILD_SETTID) {
     int32_t v = tid;
     (void)child->mm().CopyOut(req.child_tid, &v, sizeof(v));
@@ -111,7 +117,7 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
     int32_t v = tid;
     (void)parent.mm().CopyOut(req.parent_tid, &v, sizeof(v));
   }
-  k.StartTask(child);
+  launch->Run();
   if (vfork) {
     // Linux's vfork wait is killable but not interruptible by signals.
     while (!vfork->done && !pin.killed) {

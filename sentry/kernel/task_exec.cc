@@ -60,6 +60,12 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
   t.fds().RemoveCloexec();
   t.set_comm(res.comm);
   {
+    // capabilities(7): the sets recomputed for the new program.
+    Credentials c = t.creds();
+    c.TransformForExec();
+    t.set_creds(c);
+  }
+  {
     std::lock_guard<std::mutex> l(k.mu());
     ThreadGroup& tg = t.thread_group();
     auto handlers = std::make_shared<SignalHandlers>(*tg.handlers);

@@ -42,17 +42,24 @@ void HandleFault(Task& t, const platform::Event& ev) {
 
 }  // namespace
 
+Errno CreateTaskContext(Task& t) {
+  auto ctx = t.kernel().platform().NewContext();
+  if (!ctx.ok()) {
+    spdlog::error("task {}: cannot create platform context: {}", t.tid(), ctx.status().ToString());
+    return Errno(EAGAIN);
+  }
+  t.internals().ctx = std::move(*ctx);
+  return Errno::Ok();
+}
+
 void RunTask(const std::shared_ptr<Task>& tp) {
   Task& t = *tp;
   auto& in = t.internals();
   SetCurrentTask(&t);
-  auto ctx = t.kernel().platform().NewContext();
-  if (!ctx.ok()) {
-    spdlog::error("task {}: cannot create platform context: {}", t.tid(), ctx.status().ToString());
+  if (!in.ctx && !CreateTaskContext(t).ok()) {
     ExitTask(t, /*wait_status=*/SIGKILL, /*group=*/true);
     return;
   }
-  in.ctx = std::move(*ctx);
   if (in.initial_fp) {
     in.ctx->SetFpState(*in.initial_fp);
     in.initial_fp.reset();

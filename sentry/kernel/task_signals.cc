@@ -203,9 +203,20 @@ void TaskOps::SendToGroupLocked(ThreadGroup& tg, const siginfo_t& info) {
     return;
   }
   PrepareSignalLocked(tg, sig);
-  bool all_block = true;
-  for (auto& t : tg.tasks) all_block &= t->internals().mask.Has(sig) || t->internals().real_blocked.Has(sig);
-  if (IgnoredLocked(tg, info, all_block)) return;
+  // Linux's sig_ignored() asks the thread the signal is addressed to (the
+  // leader, for kill()): queued if it blocks the signal, or had it blocked
+  // before a sigwait that is waiting for it now (real_blocked). A thread
+  // waiting in sigwait for it keeps it too, whatever the leader does, as
+  // SIGCHLD for the thread that forked does on Linux.
+  bool blocked = false;
+  if (auto leader = tg.LeaderLocked()) {
+    blocked = leader->internals().mask.Has(sig) || leader->internals().real_blocked.Has(sig);
+  }
+  for (auto& t : tg.tasks) {
+    const auto& in = t->internals();
+    blocked |= in.real_blocked.Has(sig) && !in.mask.Has(sig);  // blocked before, awaited now
+  }
+  if (IgnoredLocked(tg, info, blocked)) return;
   if (AlreadyPending(tg.shared_pending, sig)) return;
   tg.shared_pending.push_back(info);
   tg.signalfd_queue.Notify(POLLIN | POLLRDNORM);

@@ -71,6 +71,9 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   // sighand->signalfd_wqh).
   WaitQueue signalfd_queue;
 
+  // The thread whose tid is the process id; once it has exited (a
+  // pthread_exit() in main) the oldest live thread stands for the
+  // process; null when none is left.
   std::shared_ptr<Task> LeaderLocked() const;
   // Wait status (for wait4) of this zombie; valid once zombie.
   int exit_status() const { return group_exit_status; }

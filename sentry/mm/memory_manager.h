@@ -142,6 +142,9 @@ class MemoryManager {
   std::string ProcMaps();
   uint64_t VirtualSize();
   uint64_t ResidentSize();
+  // Bytes of [addr, addr+len) that are mapped (RLIMIT_AS: what a
+  // MAP_FIXED mapping there replaces).
+  uint64_t MappedBytes(uint64_t addr, uint64_t len);
 
   // Process layout, recorded by the loader for /proc and prctl.
   struct Layout {

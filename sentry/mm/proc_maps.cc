@@ -68,6 +68,14 @@ uint64_t MemoryManager::VirtualSize() {
   return total;
 }
 
+uint64_t MemoryManager::MappedBytes(uint64_t addr, uint64_t len) {
+  const uint64_t end = addr + len < addr ? ~0ull : addr + len;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  uint64_t total = 0;
+  impl_->ForEachVma(addr, end, [&](mm::Vma&, uint64_t lo, uint64_t hi) { total += hi - lo; });
+  return total;
+}
+
 uint64_t MemoryManager::ResidentSize() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   // Resident = pages the host has allocated behind this mm's VMAs. Pages of

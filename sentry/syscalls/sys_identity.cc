@@ -1,9 +1,10 @@
 // Credentials syscalls (credentials(7)): real/effective/saved/fs ids and
 // supplementary groups, with Linux's permission rules for unprivileged
-// changes. Capabilities: a root task holds all, others none (capget);
-// capset is accepted but not enforced beyond that (documented).
+// changes, and the capability sets (capget/capset) with capabilities(7)'s
+// uid-change rules (the rules themselves live in Credentials).
 #include <linux/capability.h>
 
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task.h"
 #include "sentry/syscalls/handlers.h"
 
@@ -12,10 +13,10 @@ namespace {
 
 constexpr uint32_t kUnchanged = 0xffffffffu;
 
-// Linux drops all capabilities when every uid becomes non-zero, and grants
-// them again when euid returns to 0 (without SECBIT_NO_SETUID_FIXUP).
-void FixupCaps(Credentials& c) {
-  c.cap_effective = c.euid == 0 ? ~0ull : 0;
+// Commits new ids, with the capability changes a uid change makes.
+void CommitUidChange(Task& t, Credentials n, const Credentials& old) {
+  n.FixupAfterUidChange(old);
+  t.set_creds(n);
 }
 
 }  // namespace
@@ -36,8 +37,7 @@ SyscallResult Setuid(Task& t, const SyscallArgs& a) {
   } else {
     return Errno(EPERM);
   }
-  FixupCaps(c);
-  t.set_creds(c);
+  CommitUidChange(t, c, t.creds());
   return int64_t(0);
 }
 
@@ -66,8 +66,7 @@ static SyscallResult DoSetresuid(Task& t, uint32_t r, uint32_t e, uint32_t s) {
   if (e != kUnchanged) c.euid = e;
   if (s != kUnchanged) c.suid = s;
   c.fsuid = c.euid;
-  FixupCaps(c);
-  t.set_creds(c);
+  CommitUidChange(t, c, t.creds());
   return int64_t(0);
 }
 
@@ -104,8 +103,7 @@ SyscallResult Setreuid(Task& t, const SyscallArgs& a) {
   if (e != kUnchanged) n.euid = e;
   if (s != kUnchanged) n.suid = s;
   n.fsuid = n.euid;
-  FixupCaps(n);
-  t.set_creds(n);
+  CommitUidChange(t, n, c);
   return int64_t(0);
 }
 
@@ -165,56 +163,91 @@ SyscallResult Setgroups(Task& t, const SyscallArgs& a) {
   return int64_t(0);
 }
 
+// setfsuid(2)/setfsgid(2) always return the previous id; -1 (not a valid
+// id) and a refused change leave it as it is.
 SyscallResult Setfsuid(Task& t, const SyscallArgs& a) {
-  Credentials c = t.creds();
-  uint32_t old = c.fsuid, v = a[0].Uint();
-  if (c.HasCap(CAP_SETUID) || v == c.ruid || v == c.euid || v == c.suid || v == c.fsuid) {
+  const Credentials old = t.creds();
+  uint32_t v = a[0].Uint();
+  if (v == kUnchanged || v == old.fsuid) return int64_t(old.fsuid);
+  if (old.HasCap(CAP_SETUID) || v == old.ruid || v == old.euid || v == old.suid) {
+    Credentials c = old;
     c.fsuid = v;
+    c.FixupAfterFsuidChange(old);
     t.set_creds(c);
   }
-  return int64_t(old);
+  return int64_t(old.fsuid);
 }
 
 SyscallResult Setfsgid(Task& t, const SyscallArgs& a) {
-  Credentials c = t.creds();
-  uint32_t old = c.fsgid, v = a[0].Uint();
-  if (c.HasCap(CAP_SETGID) || v == c.rgid || v == c.egid || v == c.sgid || v == c.fsgid) {
+  const Credentials old = t.creds();
+  uint32_t v = a[0].Uint();
+  if (v == kUnchanged || v == old.fsgid) return int64_t(old.fsgid);
+  if (old.HasCap(CAP_SETGID) || v == old.rgid || v == old.egid || v == old.sgid) {
+    Credentials c = old;
     c.fsgid = v;
     t.set_creds(c);
   }
-  return int64_t(old);
+  return int64_t(old.fsgid);
 }
 
+namespace {
+
+// The header's version (cap_validate_magic): how many data structs the
+// caller passes, or EINVAL after writing the preferred version back.
+ErrnoOr<int> CapDataCount(Task& t, uint64_t hdr_addr) {
+  uint32_t version;
+  PAL_TRY_ERRNO(t.CopyInObj(hdr_addr, version));
+  switch (version) {
+    case _LINUX_CAPABILITY_VERSION_1: return 1;
+    case _LINUX_CAPABILITY_VERSION_2:
+    case _LINUX_CAPABILITY_VERSION_3: return 2;
+    default:
+      PAL_TRY_ERRNO(t.CopyOutObj(hdr_addr, uint32_t{_LINUX_CAPABILITY_VERSION_3}));
+      return Errno(EINVAL);
+  }
+}
+
+}  // namespace
+
 SyscallResult Capget(Task& t, const SyscallArgs& a) {
+  auto count = CapDataCount(t, a[0].Ptr());
+  // A null data pointer makes the call a version probe: it succeeds even
+  // for an unknown version (which it has answered with the preferred one).
+  if (!count.ok() && (a[1].Ptr() || count.error() != Errno(EINVAL))) return count.error();
+  if (!a[1].Ptr()) return int64_t(0);
   struct __user_cap_header_struct hdr;
   PAL_TRY_ERRNO(t.CopyInObj(a[0].Ptr(), hdr));
-  if (hdr.version != _LINUX_CAPABILITY_VERSION_3 && hdr.version != _LINUX_CAPABILITY_VERSION_2 &&
-      hdr.version != _LINUX_CAPABILITY_VERSION_1) {
-    hdr.version = _LINUX_CAPABILITY_VERSION_3;
-    PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), hdr));
-    return Errno(EINVAL);
+  if (hdr.pid < 0) return Errno(EINVAL);
+  Credentials c;
+  if (hdr.pid == 0 || hdr.pid == t.tid()) {
+    c = t.creds();
+  } else {
+    auto target = t.kernel().TaskByTid(hdr.pid);
+    if (!target) return Errno(ESRCH);
+    c = target->creds();
   }
-  if (!a[1].Ptr()) return int64_t(0);
-  uint64_t caps = t.creds().cap_effective & ((1ull << (CAP_LAST_CAP + 1)) - 1);
   struct __user_cap_data_struct d[2] = {};
-  d[0].effective = d[0].permitted = static_cast<uint32_t>(caps);
-  d[1].effective = d[1].permitted = static_cast<uint32_t>(caps >> 32);
-  int n = hdr.version == _LINUX_CAPABILITY_VERSION_1 ? 1 : 2;
-  PAL_TRY_ERRNO(t.CopyOut(a[1].Ptr(), d, n * sizeof(d[0])));
+  for (int i = 0; i < 2; i++) {
+    d[i].effective = static_cast<uint32_t>(c.cap_effective >> (32 * i));
+    d[i].permitted = static_cast<uint32_t>(c.cap_permitted >> (32 * i));
+    d[i].inheritable = static_cast<uint32_t>(c.cap_inheritable >> (32 * i));
+  }
+  PAL_TRY_ERRNO(t.CopyOut(a[1].Ptr(), d, *count * sizeof(d[0])));
   return int64_t(0);
 }
 
 SyscallResult Capset(Task& t, const SyscallArgs& a) {
+  PAL_TRY(int count, CapDataCount(t, a[0].Ptr()));
   struct __user_cap_header_struct hdr;
   PAL_TRY_ERRNO(t.CopyInObj(a[0].Ptr(), hdr));
+  // Only the caller's own sets may change (since Linux 2.6.25).
   if (hdr.pid != 0 && hdr.pid != t.tid()) return Errno(EPERM);
-  // Dropping is honoured for the effective set; raising needs root.
   struct __user_cap_data_struct d[2] = {};
-  PAL_TRY_ERRNO(t.CopyIn(a[1].Ptr(), d, sizeof(d)));
+  PAL_TRY_ERRNO(t.CopyIn(a[1].Ptr(), d, count * sizeof(d[0])));
+  auto join = [](uint32_t lo, uint32_t hi) { return lo | (uint64_t{hi} << 32); };
   Credentials c = t.creds();
-  uint64_t want = d[0].effective | (uint64_t(d[1].effective) << 32);
-  if (want & ~c.cap_effective) return Errno(EPERM);
-  c.cap_effective = want;
+  PAL_TRY_ERRNO(c.Capset(join(d[0].effective, d[1].effective), join(d[0].permitted, d[1].permitted),
+                         join(d[0].inheritable, d[1].inheritable)));
   t.set_creds(c);
   return int64_t(0);
 }

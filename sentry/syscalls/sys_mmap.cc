@@ -9,12 +9,18 @@
 #include "sentry/kernel/task.h"
 #include "sentry/mm/mappable_file.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/rlimit_checks.h"
 
 namespace palisade::sys {
 
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
+
+// Rounds up to a page; saturates instead of wrapping.
+uint64_t PageUp(uint64_t v) {
+  return v > ~0ull - (kPageSize - 1) ? ~(kPageSize - 1) : (v + kPageSize - 1) & ~(kPageSize - 1);
+}
 
 // Resolves the file of a non-anonymous mmap and fills the file fields of
 // opts, with Linux's access checks: the file must be open for reading
@@ -50,6 +56,12 @@ SyscallResult Mmap(Task& t, const SyscallArgs& a) {
   } else {
     opts.offset = 0;  // ignored for anonymous mappings, as Linux does
   }
+  if (opts.len > 0) {
+    // MAP_FIXED first unmaps what it lands on (MAP_FIXED_NOREPLACE fails).
+    const bool replaces = (opts.flags & MAP_FIXED) && !(opts.flags & MAP_FIXED_NOREPLACE);
+    const uint64_t replaced = replaces ? t.mm().MappedBytes(opts.addr, opts.len) : 0;
+    PAL_TRY_ERRNO(CheckAddressSpace(t, opts.len, replaced));
+  }
   return t.mm().Mmap(opts);
 }
 
@@ -62,11 +74,22 @@ SyscallResult Mprotect(Task& t, const SyscallArgs& a) {
 }
 
 SyscallResult Brk(Task& t, const SyscallArgs& a) {
-  return static_cast<int64_t>(t.mm().Brk(a[0].Ptr()));
+  const uint64_t want = a[0].Ptr();
+  const uint64_t cur = t.mm().Brk(0);
+  // A break that would grow the address space past RLIMIT_AS stays put.
+  if (want > cur && !CheckAddressSpace(t, PageUp(want) - PageUp(cur)).ok()) return static_cast<int64_t>(cur);
+  return static_cast<int64_t>(t.mm().Brk(want));
 }
 
 SyscallResult Mremap(Task& t, const SyscallArgs& a) {
-  return t.mm().Mremap(a[0].Ptr(), a[1].Size(), a[2].Size(), a[3].Int(), a[4].Ptr());
+  const uint64_t old_len = a[1].Size(), new_len = a[2].Size(), new_addr = a[4].Ptr();
+  const int flags = a[3].Int();
+  if (new_len > old_len) {
+    // MREMAP_FIXED first unmaps the target range.
+    const uint64_t replaced = (flags & MREMAP_FIXED) ? t.mm().MappedBytes(new_addr, new_len) : 0;
+    PAL_TRY_ERRNO(CheckAddressSpace(t, PageUp(new_len) - PageUp(old_len), replaced));
+  }
+  return t.mm().Mremap(a[0].Ptr(), old_len, new_len, flags, new_addr);
 }
 
 SyscallResult Madvise(Task& t, const SyscallArgs& a) {
@@ -96,7 +119,9 @@ SyscallResult Mincore(Task& t, const SyscallArgs& a) {
 }
 
 SyscallResult Mlock(Task& t, const SyscallArgs& a) {
-  return t.mm().Mlock(a[0].Ptr(), a[1].Size(), true);
+  const uint64_t addr = a[0].Ptr(), len = a[1].Size();
+  PAL_TRY_ERRNO(CheckMemlock(t, len + (addr % kPageSize)));
+  return t.mm().Mlock(addr, len, true);
 }
 
 SyscallResult Munlock(Task& t, const SyscallArgs& a) {
@@ -108,6 +133,8 @@ SyscallResult Mlockall(Task& t, const SyscallArgs& a) {
   const int flags = a[0].Int();
   if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))) return Errno(EINVAL);
   if (flags == MCL_ONFAULT) return Errno(EINVAL);  // needs CURRENT or FUTURE with it
+  PAL_TRY_ERRNO(CheckMemlock(t, 0));
+  if (flags & MCL_CURRENT) PAL_TRY_ERRNO(CheckMemlock(t, t.mm().VirtualSize()));
   return int64_t{0};
 }
 

@@ -61,7 +61,7 @@ void ReleasePosixLocks(Task& t, const FileRef& f) {
 // F_GETLK/F_SETLK/F_SETLKW and the F_OFD_* forms (fcntl(2) "Advisory
 // record locking"). F_SETLKW re-checks whenever a lock is released and at
 // least every 50 ms (an owner can vanish without releasing: process exit).
-// No deadlock detection (EDEADLK is never returned).
+// A POSIX F_SETLKW that would wait in a cycle of waiters fails EDEADLK.
 ErrnoOr<int64_t> RecordLock(Task& t, const FileRef& f, int cmd, uint64_t arg) {
   struct flock fl {};
   PAL_TRY_ERRNO(t.CopyInObj(arg, fl));
@@ -109,13 +109,14 @@ ErrnoOr<int64_t> RecordLock(Task& t, const FileRef& f, int cmd, uint64_t arg) {
   }
   if (fl.l_type == F_RDLCK && !f->readable()) return Errno(EBADF);
   if (fl.l_type == F_WRLCK && !f->writable()) return Errno(EBADF);
-  Errno e = locks.Set(lt.key, lt.owner, fl.l_type, start, end);
+  Errno e = wait ? locks.SetOrWait(lt.key, lt.owner, fl.l_type, start, end, &t, !ofd)
+                 : locks.Set(lt.key, lt.owner, fl.l_type, start, end);
   if (e != Errno(EAGAIN) || !wait) return e.ok() ? ErrnoOr<int64_t>(int64_t{0}) : ErrnoOr<int64_t>(e);
   Waiter& w = t.waiter();
   w.Clear();
   locks.changed().Register(&w, kEventAll);
   for (;;) {
-    e = locks.Set(lt.key, lt.owner, fl.l_type, start, end);
+    e = locks.SetOrWait(lt.key, lt.owner, fl.l_type, start, end, &t, !ofd);
     if (e != Errno(EAGAIN)) break;
     Errno b = t.Block(MonotonicNowNs() + 50'000'000);
     if (b == Errno(EINTR)) {
@@ -124,6 +125,7 @@ ErrnoOr<int64_t> RecordLock(Task& t, const FileRef& f, int cmd, uint64_t arg) {
     }
     w.Clear();
   }
+  locks.StopWaiting(&t);
   locks.changed().Unregister(&w);
   return e.ok() ? ErrnoOr<int64_t>(int64_t{0}) : ErrnoOr<int64_t>(e);
 }

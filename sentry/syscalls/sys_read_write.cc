@@ -14,6 +14,7 @@
 #include "sentry/syscalls/blocking_io.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/iovec.h"
+#include "sentry/syscalls/rlimit_checks.h"
 #include "sentry/syscalls/sys_file_util.h"
 #include "sentry/vfs/fsnotify.h"
 
@@ -100,7 +101,7 @@ ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& seg
 }
 
 ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
-  const uint64_t total = IovTotal(segs);
+  PAL_TRY(const uint64_t total, LimitFileWrite(t, f, pos, IovTotal(segs)));
   std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
   SegCursor cur(segs);
   int64_t done = 0;
@@ -170,6 +171,7 @@ ErrnoOr<int64_t> WriteVec(Task& t, const SyscallArgs& a, int64_t pos, int flags)
 ErrnoOr<int64_t> Splice(Task& t, FileDescription& in, int64_t* in_off, FileDescription& out, int64_t* out_off,
                         uint64_t len) {
   len = std::min<uint64_t>(len, kMaxRwCount);
+  PAL_TRY(len, LimitFileWrite(t, out, out_off ? *out_off : -1, len));
   std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(len, kChunk))]);
   int64_t done = 0;
   while (static_cast<uint64_t>(done) < len) {

@@ -21,6 +21,27 @@ namespace {
 
 bool ValidSignal(int sig) { return sig >= 1 && sig <= kNumSignals; }
 
+// sigqueue(3)'s EAGAIN: a real-time signal sent with its own siginfo
+// (not kill's SI_USER) finds the receiver's queue limit reached. As Linux
+// does, RLIMIT_SIGPENDING of the receiver caps the signals queued for its
+// real user across all processes, the new one included.
+bool RtQueueFullLocked(Kernel& k, Task& target, const siginfo_t& info) {
+  constexpr int kFirstRtSignal = 32;
+  if (info.si_signo < kFirstRtSignal || info.si_code == SI_USER) return false;
+  const uint64_t limit = target.thread_group().rlimits[RLIMIT_SIGPENDING].rlim_cur;
+  if (limit == RLIM_INFINITY) return false;
+  const uid_t uid = target.creds().ruid;
+  uint64_t queued = 0;
+  for (const auto& tg : k.ThreadGroupsLocked()) {
+    for (const auto& th : tg->tasks) {
+      if (th->creds().ruid == uid) queued += th->internals().pending.size();
+    }
+    auto leader = tg->LeaderLocked();
+    if (leader && leader->creds().ruid == uid) queued += tg->shared_pending.size();
+  }
+  return queued + 1 > limit;
+}
+
 // Permission to signal (kill(2)): root, or real/effective uid matching the
 // target's real or saved uid.
 bool MaySignal(Task& sender, Task& target) {
@@ -187,6 +208,7 @@ SyscallResult RtSigqueueinfo(Task& t, const SyscallArgs& a) {
   std::lock_guard<std::mutex> l(t.kernel().mu());
   auto target = t.kernel().TaskByTidLocked(pid);
   if (!target) return Errno(ESRCH);
+  if (RtQueueFullLocked(t.kernel(), *target, info)) return Errno(EAGAIN);
   TaskOps::SendToGroupLocked(target->thread_group(), info);
   return int64_t(0);
 }
@@ -201,6 +223,7 @@ SyscallResult RtTgsigqueueinfo(Task& t, const SyscallArgs& a) {
   std::lock_guard<std::mutex> l(t.kernel().mu());
   auto target = t.kernel().TaskByTidLocked(tid);
   if (!target || target->tgid() != tgid) return Errno(ESRCH);
+  if (RtQueueFullLocked(t.kernel(), *target, info)) return Errno(EAGAIN);
   TaskOps::SendToTaskLocked(*target, info);
   return int64_t(0);
 }

@@ -13,6 +13,7 @@
 #include <utime.h>
 
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/rlimit_checks.h"
 #include "sentry/syscalls/sys_file_util.h"
 #include "sentry/vfs/fsnotify.h"
 #include "sentry/vfs/vfs_ops.h"
@@ -293,6 +294,9 @@ SyscallResult Truncate(Task& t, const SyscallArgs& a) {
   PAL_TRY(std::string path, CopyInPath(t, a[0].Ptr()));
   vfs::PathContext ctx = vfs::ContextFor(t);
   PAL_TRY(VirtualPath p, vfs::Resolve(ctx, AT_FDCWD, path, {.follow = true}));
+  if (auto attr = p.dentry->inode()->GetAttr(); attr.ok() && S_ISREG(attr->mode)) {
+    PAL_TRY_ERRNO(CheckFileGrowth(t, attr->size, a[1].Int64()));
+  }
   return vfs::TruncatePath(ctx, p, a[1].Int64());
 }
 
@@ -300,6 +304,8 @@ SyscallResult Ftruncate(Task& t, const SyscallArgs& a) {
   if (a[1].Int64() < 0) return Errno(EINVAL);
   PAL_TRY(FileRef f, GetFile(t, a[0].Fd(), FileNeed::kNotPath));
   if (!f->writable() || !S_ISREG(FileMode(t, *f))) return Errno(EINVAL);
+  PAL_TRY(struct stat st, f->Stat(t));
+  PAL_TRY_ERRNO(CheckFileGrowth(t, st.st_size, a[1].Int64()));
   PAL_TRY_ERRNO(f->Truncate(t, a[1].Int64()));
   vfs::NotifyFile(*f, IN_MODIFY);
   return int64_t(0);
@@ -318,6 +324,10 @@ SyscallResult Fallocate(Task& t, const SyscallArgs& a) {
   if (!S_ISREG(m) && !S_ISBLK(m)) return Errno(ENODEV);
   int64_t end;
   if (__builtin_add_overflow(off, len, &end)) return Errno(EFBIG);
+  if (S_ISREG(m) && !(mode & FALLOC_FL_KEEP_SIZE)) {
+    PAL_TRY(struct stat st, f->Stat(t));
+    PAL_TRY_ERRNO(CheckFileGrowth(t, st.st_size, end));
+  }
   return f->Allocate(t, mode, off, len);
 }
 

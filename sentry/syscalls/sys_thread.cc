@@ -14,6 +14,7 @@
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/handlers_creds.h"
 #include "sentry/syscalls/handlers_tests.h"
 
 namespace palisade::sys {
@@ -132,13 +133,8 @@ SyscallResult Prctl(Task& t, const SyscallArgs& a) {
       PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), v));
       return int64_t(0);
     }
-    case PR_CAPBSET_READ:
-      if (a[1].raw > CAP_LAST_CAP) return Errno(EINVAL);
-      return int64_t(t.creds().HasCap(a[1].Int()) ? 1 : 0);
-    case PR_GET_SECUREBITS:
-    case PR_GET_KEEPCAPS:
-      return int64_t(0);
     default:
+      if (auto r = CapabilityPrctl(t, a)) return *r;
       return Errno(EINVAL);
   }
 }

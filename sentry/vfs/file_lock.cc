@@ -38,8 +38,69 @@ std::optional<FileLocks::Conflict> FileLocks::Test(const Key& k, const void* own
 
 Errno FileLocks::Set(const Key& k, const Owner& owner, int type, int64_t start, int64_t end) {
   bool released = false;
+  Errno e;
   {
     std::lock_guard<std::mutex> l(mu_);
+    const void* blocker = nullptr;
+    e = SetLocked(k, owner, type, start, end, &released, &blocker);
+  }
+  if (released) changed_.Notify(kEventAll);
+  return e;
+}
+
+Errno FileLocks::SetOrWait(const Key& k, const Owner& owner, int type, int64_t start, int64_t end,
+                           const void* waiter, bool posix) {
+  bool released = false;
+  Errno e;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const void* blocker = nullptr;
+    e = SetLocked(k, owner, type, start, end, &released, &blocker);
+    if (e == Errno(EAGAIN) && posix) {
+      // OFD waiters take no part in deadlock detection, either side.
+      if (WouldDeadlockLocked(owner.id, blocker)) {
+        waits_.erase(waiter);
+        e = Errno(EDEADLK);
+      } else {
+        waits_[waiter] = Wait{owner.id, blocker};
+      }
+    } else {
+      waits_.erase(waiter);
+    }
+  }
+  if (released) changed_.Notify(kEventAll);
+  return e;
+}
+
+void FileLocks::StopWaiting(const void* waiter) {
+  std::lock_guard<std::mutex> l(mu_);
+  waits_.erase(waiter);
+}
+
+bool FileLocks::WouldDeadlockLocked(const void* owner, const void* blocker) const {
+  // Follow "the owner of the lock I wait for waits for ..." a bounded
+  // number of steps (Linux's MAX_DEADLK_ITERATIONS), as cycles not
+  // through the caller are someone else's deadlock.
+  constexpr int kMaxSteps = 10;
+  for (int i = 0; i <= kMaxSteps; i++) {
+    const Wait* next = nullptr;
+    for (const auto& [w, wait] : waits_) {
+      if (wait.owner == blocker) {
+        next = &wait;
+        break;
+      }
+    }
+    if (!next) return false;
+    if (next->blocker == owner) return true;
+    blocker = next->blocker;
+  }
+  return false;
+}
+
+Errno FileLocks::SetLocked(const Key& k, const Owner& owner, int type, int64_t start, int64_t end,
+                           bool* released_out, const void** blocker) {
+  bool& released = *released_out;
+  {
     std::vector<Lock>& v = locks_[k];
     // Locks of owners that are gone never count again.
     v.erase(std::remove_if(v.begin(), v.end(), [](const Lock& lk) { return lk.alive.expired(); }), v.end());
@@ -47,6 +108,7 @@ Errno FileLocks::Set(const Key& k, const Owner& owner, int type, int64_t start, 
       for (const Lock& lk : v) {
         if (lk.owner != owner.id && (type == F_WRLCK || lk.type == F_WRLCK) &&
             Overlaps(start, end, lk.start, lk.end)) {
+          *blocker = lk.owner;
           return Errno(EAGAIN);
         }
       }
@@ -94,7 +156,6 @@ Errno FileLocks::Set(const Key& k, const Owner& owner, int type, int64_t start, 
       v = std::move(kept);
     }
   }
-  if (released) changed_.Notify(kEventAll);
   return Errno::Ok();
 }
 

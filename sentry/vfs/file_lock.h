@@ -6,10 +6,13 @@
 // any close of the file drops all the process's locks on it), and locks
 // whose owner object no longer exists (exited process, last close of an
 // OFD) are ignored and pruned lazily. Never blocks; the fcntl handler
-// waits on changed() for F_SETLKW.
+// waits on changed() for F_SETLKW, registered with SetOrWait so that a
+// POSIX waiter that would close a cycle of waiters gets EDEADLK.
 //
 //   FileLocks::Owner me{fdtable.get(), fdtable_weak, pid};
 //   Errno e = FileLocks::Global().Set(key, me, F_WRLCK, 0, FileLocks::kEof);
+//   e = locks.SetOrWait(key, me, F_WRLCK, 0, kEof, &waiter, /*posix=*/true);
+//   ... EAGAIN: sleep on changed() and retry; then locks.StopWaiting(&waiter)
 #pragma once
 
 #include <cstdint>
@@ -50,6 +53,16 @@ class FileLocks {
   // F_SETLK: take (F_RDLCK/F_WRLCK, converting or splitting the owner's
   // own locks) or release (F_UNLCK) [start, end]. EAGAIN on conflict.
   Errno Set(const Key& k, const Owner& owner, int type, int64_t start, int64_t end);
+  // F_SETLKW: Set, but for a POSIX lock (posix) a conflict first looks
+  // for a deadlock as Linux's posix_locks_deadlock does: EDEADLK if the
+  // owner of the conflicting lock is itself waiting (directly or through
+  // a chain of waiters) for a lock `owner` holds; otherwise it records
+  // that `waiter` (one sleeping call) of `owner` waits for that owner.
+  // OFD locks never deadlock-check. Call StopWaiting(waiter) when the
+  // wait ends.
+  Errno SetOrWait(const Key& k, const Owner& owner, int type, int64_t start, int64_t end, const void* waiter,
+                  bool posix);
+  void StopWaiting(const void* waiter);
   // close(): drops every lock `owner` holds on the file.
   void ReleaseAll(const Key& k, const void* owner);
   // Cheap check before computing keys: are any locks held at all?
@@ -65,8 +78,18 @@ class FileLocks {
     int type;
     int64_t start, end;
   };
+  struct Wait {
+    const void* owner;
+    const void* blocker;  // owner of the lock it waits for
+  };
+  // Set under mu_; on a conflict returns EAGAIN and the conflicting owner.
+  Errno SetLocked(const Key& k, const Owner& owner, int type, int64_t start, int64_t end, bool* released,
+                  const void** blocker);
+  bool WouldDeadlockLocked(const void* owner, const void* blocker) const;
+
   std::mutex mu_;
   std::map<Key, std::vector<Lock>> locks_;  // guarded by mu_
+  std::map<const void*, Wait> waits_;       // by waiter; guarded by mu_
   WaitQueue changed_;
 };
 

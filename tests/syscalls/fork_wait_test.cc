@@ -203,6 +203,23 @@ TEST(ForkWaitTest, StopAndContinueAreReported) {
   EXPECT_TRUE(ExitedWith(WaitForStatus(c.pid), 4));
 }
 
+TEST(ForkWaitTest, SignalsRightAfterForkReachAChildThatHasNotRunYet) {
+  // A stop sent the moment fork returns may find the child before it ever
+  // ran; it must still stop, continue and finish (a sentry once lost such
+  // a child's first run).
+  for (int i = 0; i < 30; i++) {
+    GatedChild c = StartGatedChild(5);
+    ASSERT_GT(c.pid, 0);
+    ASSERT_THAT(kill(c.pid, SIGSTOP), SyscallSucceeds());
+    int status = 0;
+    ASSERT_THAT(waitpid(c.pid, &status, WUNTRACED), SyscallSucceedsWithValue(c.pid));
+    ASSERT_TRUE(WIFSTOPPED(status)) << DescribeWaitStatus(status);
+    ASSERT_THAT(kill(c.pid, SIGCONT), SyscallSucceeds());
+    c.gate.reset();
+    ASSERT_TRUE(ExitedWith(WaitForStatus(c.pid), 5)) << "iteration " << i;
+  }
+}
+
 TEST(ForkWaitTest, WaitAnyChildCollectsAll) {
   std::map<pid_t, int> expected;
   for (int i = 0; i < 8; i++) {

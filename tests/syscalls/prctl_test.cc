@@ -1,14 +1,19 @@
-// prctl(2) basics: PR_SET_NAME/PR_GET_NAME, PR_SET_PDEATHSIG,
-// PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS,
-// PR_SET_KEEPCAPS and errors.
+// prctl(2) basics: PR_SET_NAME/PR_GET_NAME (and /proc/<pid>/comm),
+// PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,
+// PR_SET_NO_NEW_PRIVS, PR_SET_KEEPCAPS and errors. (The capability options
+// are in capabilities_test.cc.)
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -35,6 +40,69 @@ TEST(PrctlTest, NameIsTruncatedToFifteenBytes) {
     CHILD_CHECK(strcmp(name, "viaproc") == 0);
     return 0;
   }), 0));
+}
+
+TEST(PrctlTest, CommWriteTakesFifteenBytesAsWritten) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    int fd = open("/proc/self/comm", O_WRONLY);
+    CHILD_CHECK(fd >= 0);
+    // The whole write counts as written; the name is its first 15 bytes,
+    // a trailing newline included.
+    CHILD_CHECK(write(fd, "0123456789abcdefghij", 20) == 20);
+    char name[32] = {};
+    CHILD_CHECK(prctl(PR_GET_NAME, name) == 0);
+    CHILD_CHECK(strcmp(name, "0123456789abcde") == 0);
+    CHILD_CHECK(write(fd, "abc\n", 4) == 4);
+    CHILD_CHECK(prctl(PR_GET_NAME, name) == 0);
+    CHILD_CHECK(strcmp(name, "abc\n") == 0);
+    errno = 0;
+    CHILD_CHECK(write(fd, BadPointer(), 3) == -1 && errno == EFAULT);
+    close(fd);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, CommOfAnotherThreadOfTheProcess) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> renamed{false};
+    char seen[32] = {};
+    std::thread th([&] {
+      tid = static_cast<pid_t>(syscall(SYS_gettid));
+      while (!renamed) usleep(1000);
+      prctl(PR_GET_NAME, seen);
+    });
+    while (tid == 0) usleep(1000);
+    std::string path = "/proc/self/task/" + std::to_string(tid.load()) + "/comm";
+    WriteFileOrDie(path, "worker");
+    renamed = true;
+    th.join();
+    CHILD_CHECK(strcmp(seen, "worker") == 0);
+    // Only that thread was renamed.
+    char mine[32] = {};
+    CHILD_CHECK(prctl(PR_GET_NAME, mine) == 0);
+    CHILD_CHECK(strcmp(mine, "worker") != 0);
+    return 0;
+  }), 0));
+}
+
+TEST(PrctlTest, CommOfAnotherProcessIsEinval) {
+  int p[2];
+  ASSERT_THAT(pipe(p), SyscallSucceeds());
+  pid_t pid = ForkChild([&] {
+    close(p[1]);
+    char c;
+    (void)read(p[0], &c, 1);  // until the parent closes its end
+    return 0;
+  });
+  ASSERT_GT(pid, 0);
+  int fd = open(("/proc/" + std::to_string(pid) + "/comm").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  EXPECT_THAT(write(fd, "other", 5), SyscallFailsWithErrno(EINVAL));
+  close(fd);
+  close(p[1]);
+  EXPECT_TRUE(ExitedWith(WaitForStatus(pid), 0));
+  close(p[0]);
 }
 
 TEST(PrctlTest, NameBadPointerIsEfault) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -288,6 +289,82 @@ TEST_F(RecordLockTest, SetlkwDetectsDeadlock) {
   } else {
     EXPECT_TRUE(ExitedWith(WaitForStatus(pid), 3)) << "neither side saw EDEADLK";
   }
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST_F(RecordLockTest, SetlkwDetectsDeadlockThroughAChainOfWaiters) {
+  // Linux follows "the owner of the lock I wait for waits for ..." : with
+  // B waiting for us and C waiting for B, our wait for C closes a cycle.
+  // Exactly one of the three gets EDEADLK; the others then get their locks.
+  int ready[2];
+  ASSERT_THAT(pipe(ready), SyscallSucceeds());
+  ASSERT_THAT(SetLk(fd_.get(), F_WRLCK, 0, 1), SyscallSucceeds());
+  auto waiter = [&](off_t hold, off_t want, useconds_t delay) {
+    return ForkChild([&, hold, want, delay] {
+      int fd = open(path_.c_str(), O_RDWR);
+      CHILD_CHECK(SetLk(fd, F_WRLCK, hold, 1) == 0);
+      CHILD_CHECK(write(ready[1], "r", 1) == 1);
+      usleep(delay);
+      if (SetLk(fd, F_WRLCK, want, 1, F_SETLKW) == 0) return 0;
+      return errno == EDEADLK ? 3 : 1;
+    });
+  };
+  pid_t b = waiter(1, 0, 0);       // B holds 1, waits for our 0
+  pid_t c = waiter(2, 1, 100000);  // C holds 2, waits for B's 1
+  ASSERT_GT(b, 0);
+  ASSERT_GT(c, 0);
+  char ch;
+  ASSERT_THAT(read(ready[0], &ch, 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(read(ready[0], &ch, 1), SyscallSucceedsWithValue(1));
+  usleep(300000);  // usually lets both block first
+  ScopedSigaction act(SIGALRM, Nop, 0);
+  SetRealTimer(5000000, 0);  // a missed deadlock fails instead of hanging
+  int r = SetLk(fd_.get(), F_WRLCK, 2, 1, F_SETLKW);
+  int err = errno;
+  SetRealTimer(0, 0);
+  EXPECT_TRUE(r == 0 || err == EDEADLK) << ErrnoName(err);
+  ASSERT_THAT(SetLk(fd_.get(), F_UNLCK, 0, 0), SyscallSucceeds());
+  int sb = WaitForStatus(b), sc = WaitForStatus(c);
+  ASSERT_TRUE(WIFEXITED(sb) && WIFEXITED(sc));
+  int deadlocks = (r == -1 && err == EDEADLK) + (WEXITSTATUS(sb) == 3) + (WEXITSTATUS(sc) == 3);
+  EXPECT_EQ(deadlocks, 1) << "parent " << r << " B " << WEXITSTATUS(sb) << " C " << WEXITSTATUS(sc);
+  EXPECT_NE(WEXITSTATUS(sb), 1);
+  EXPECT_NE(WEXITSTATUS(sc), 1);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+TEST_F(RecordLockTest, SetlkwWithoutACycleWaits) {
+  // C waits for us, and we wait for B, who waits for nobody: no deadlock.
+  int ready[2];
+  ASSERT_THAT(pipe(ready), SyscallSucceeds());
+  ASSERT_THAT(SetLk(fd_.get(), F_WRLCK, 0, 1), SyscallSucceeds());
+  pid_t b = ForkChild([&] {
+    int fd = open(path_.c_str(), O_RDWR);
+    CHILD_CHECK(SetLk(fd, F_WRLCK, 1, 1) == 0);
+    CHILD_CHECK(write(ready[1], "r", 1) == 1);
+    usleep(300000);
+    return 0;  // exiting releases byte 1
+  });
+  pid_t c = ForkChild([&] {
+    int fd = open(path_.c_str(), O_RDWR);
+    CHILD_CHECK(write(ready[1], "r", 1) == 1);
+    return SetLk(fd, F_WRLCK, 0, 1, F_SETLKW) == 0 ? 0 : 1;
+  });
+  ASSERT_GT(b, 0);
+  ASSERT_GT(c, 0);
+  char ch;
+  ASSERT_THAT(read(ready[0], &ch, 1), SyscallSucceedsWithValue(1));
+  ASSERT_THAT(read(ready[0], &ch, 1), SyscallSucceedsWithValue(1));
+  usleep(50000);
+  ScopedSigaction act(SIGALRM, Nop, 0);
+  SetRealTimer(10000000, 0);
+  EXPECT_THAT(SetLk(fd_.get(), F_WRLCK, 1, 1, F_SETLKW), SyscallSucceeds());
+  SetRealTimer(0, 0);
+  ASSERT_THAT(SetLk(fd_.get(), F_UNLCK, 0, 0), SyscallSucceeds());
+  EXPECT_TRUE(ExitedWith(WaitForStatus(b), 0));
+  EXPECT_TRUE(ExitedWith(WaitForStatus(c), 0));
   close(ready[0]);
   close(ready[1]);
 }

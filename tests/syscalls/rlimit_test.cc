@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <string>
@@ -89,6 +90,94 @@ TEST(RlimitTest, FsizeLimitRaisesSigxfszAndGivesEfbig) {
   }), 0));
 }
 
+int g_xfsz = 0;
+void CountXfsz(int) { g_xfsz++; }
+
+TEST(RlimitTest, FsizeLimitCoversEveryWayAFileGrows) {
+  TempDir dir;
+  std::string path = dir.CreateFile("f", "");
+  EXPECT_TRUE(ExitedWith(RunInChild([&] {
+    struct sigaction sa {};
+    sa.sa_handler = CountXfsz;
+    CHILD_CHECK(sigaction(SIGXFSZ, &sa, nullptr) == 0);
+    struct rlimit rl = {100, 100};
+    CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    int fd = open(path.c_str(), O_RDWR | O_TRUNC);
+    CHILD_CHECK(fd >= 0);
+    std::string big(200, 'x');
+    // pwrite: short up to the limit, EFBIG (and SIGXFSZ) at or past it.
+    CHILD_CHECK(pwrite(fd, big.data(), 20, 90) == 10);
+    CHILD_CHECK(g_xfsz == 0);
+    errno = 0;
+    CHILD_CHECK(pwrite(fd, big.data(), 1, 100) == -1 && errno == EFBIG);
+    CHILD_CHECK(g_xfsz == 1);
+    // A write of nothing is not a write past the limit.
+    CHILD_CHECK(pwrite(fd, big.data(), 0, 150) == 0);
+    CHILD_CHECK(g_xfsz == 1);
+    // writev is cut at the limit too.
+    struct iovec iov[2] = {{big.data(), 60}, {big.data(), 60}};
+    CHILD_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHILD_CHECK(writev(fd, iov, 2) == 100);
+    // O_APPEND writes start at the end of the file.
+    int afd = open(path.c_str(), O_WRONLY | O_APPEND);
+    errno = 0;
+    CHILD_CHECK(write(afd, "z", 1) == -1 && errno == EFBIG);
+    CHILD_CHECK(g_xfsz == 2);
+    close(afd);
+    // Shrinking is always allowed; growing past the limit is not.
+    CHILD_CHECK(ftruncate(fd, 50) == 0);
+    errno = 0;
+    CHILD_CHECK(ftruncate(fd, 101) == -1 && errno == EFBIG);
+    CHILD_CHECK(g_xfsz == 3);
+    CHILD_CHECK(ftruncate(fd, 100) == 0);
+    CHILD_CHECK(ftruncate(fd, 10) == 0);
+    errno = 0;
+    CHILD_CHECK(fallocate(fd, 0, 0, 200) == -1 && errno == EFBIG);
+    CHILD_CHECK(g_xfsz == 4);
+    close(fd);
+    return 0;
+  }), 0));
+}
+
+uint64_t VmSizeBytes() {
+  std::string s = ReadFileOrDie("/proc/self/status");
+  size_t at = s.find("VmSize:");
+  if (at == std::string::npos) return 0;
+  return strtoull(s.c_str() + at + 7, nullptr, 10) * 1024;
+}
+
+TEST(RlimitTest, AddressSpaceLimitCoversMmapBrkAndMremap) {
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    constexpr uint64_t kMiB = 1 << 20;
+    struct rlimit rl;
+    CHILD_CHECK(getrlimit(RLIMIT_AS, &rl) == 0);
+    uint64_t base = VmSizeBytes();
+    CHILD_CHECK(base > 0);
+    rl.rlim_cur = base + 64 * kMiB;
+    CHILD_CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
+    void* a = mmap(nullptr, 32 * kMiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHILD_CHECK(a != MAP_FAILED);
+    errno = 0;
+    CHILD_CHECK(mmap(nullptr, 48 * kMiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) ==
+                    MAP_FAILED &&
+                errno == ENOMEM);
+    // MAP_FIXED over an existing mapping replaces it: no growth.
+    CHILD_CHECK(mmap(a, 32 * kMiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == a);
+    // mremap may not grow past the limit either.
+    errno = 0;
+    CHILD_CHECK(mremap(a, 32 * kMiB, 128 * kMiB, MREMAP_MAYMOVE) == MAP_FAILED && errno == ENOMEM);
+    // brk: a break that does not fit stays where it was.
+    void* cur = sbrk(0);
+    void* want = static_cast<char*>(cur) + 128 * kMiB;
+    CHILD_CHECK(reinterpret_cast<void*>(syscall(SYS_brk, want)) == cur);
+    // Unmapping makes room again.
+    CHILD_CHECK(munmap(a, 32 * kMiB) == 0);
+    void* b = mmap(nullptr, 48 * kMiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    CHILD_CHECK(b != MAP_FAILED);
+    return 0;
+  }), 0));
+}
+
 TEST(RlimitTest, AddressSpaceLimitIsEnforced) {
   EXPECT_TRUE(ExitedWith(RunInChild([] {
     struct rlimit rl;
@@ -113,6 +202,67 @@ TEST(RlimitTest, MlockRespectsMemlockLimitForUnprivileged) {
     // "EPERM The caller is not privileged, but needs privilege ... to
     // perform the requested operation" (RLIMIT_MEMLOCK is 0).
     CHILD_CHECK(mlock(p, PageSize()) == -1 && (errno == EPERM || errno == ENOMEM));
+    return 0;
+  }), 0));
+}
+
+TEST(RlimitTest, MlockPastANonzeroMemlockLimitIsEnomem) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to drop privileges";
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    struct rlimit rl = {PageSize(), PageSize()};
+    CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+    CHILD_CHECK(setresuid(1000, 1000, 1000) == 0);
+    char* p = Map(4 * PageSize());
+    errno = 0;
+    CHILD_CHECK(mlock(p, 2 * PageSize()) == -1 && errno == ENOMEM);
+    // An unaligned start counts the pages it touches.
+    errno = 0;
+    CHILD_CHECK(mlock(p + 100, PageSize()) == -1 && errno == ENOMEM);
+    CHILD_CHECK(mlock(p, PageSize()) == 0);
+    CHILD_CHECK(munlock(p, PageSize()) == 0);
+    errno = 0;
+    CHILD_CHECK(mlockall(MCL_CURRENT) == -1 && errno == ENOMEM);
+    rl = {0, 0};
+    CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+    errno = 0;
+    CHILD_CHECK(mlockall(MCL_FUTURE) == -1 && errno == EPERM);
+    return 0;
+  }), 0));
+}
+
+TEST(RlimitTest, RealtimeQueueLimitCountsQueuedSignalsOnly) {
+  // The limit caps the signals queued for the receiver's real user on the
+  // whole system: a uid of its own keeps other processes out of the count.
+  if (getuid() != 0) GTEST_SKIP() << "needs root to take a uid of its own";
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    struct rlimit rl = {4, 4};
+    CHILD_CHECK(setrlimit(RLIMIT_SIGPENDING, &rl) == 0);
+    CHILD_CHECK(setresuid(54321, 54321, 54321) == 0);
+    sigset_t s = Set({SIGRTMIN, SIGUSR1});
+    CHILD_CHECK(sigprocmask(SIG_BLOCK, &s, nullptr) == 0);
+    union sigval v{};
+    int sent = 0;
+    errno = 0;
+    while (sent < 100 && sigqueue(getpid(), SIGRTMIN, v) == 0) sent++;
+    CHILD_CHECK(errno == EAGAIN);
+    CHILD_CHECK(sent == 4);
+    // The thread-directed form hits the same limit.
+    siginfo_t info{};
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    errno = 0;
+    CHILD_CHECK(syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGRTMIN, &info) == -1 &&
+                errno == EAGAIN);
+    // Taking one makes room for one.
+    struct timespec zero = {0, 0};
+    sigset_t rt = Set({SIGRTMIN});
+    CHILD_CHECK(sigtimedwait(&rt, nullptr, &zero) == SIGRTMIN);
+    CHILD_CHECK(sigqueue(getpid(), SIGRTMIN, v) == 0);
+    // kill() of a standard signal is never refused, full queue or not.
+    CHILD_CHECK(kill(getpid(), SIGUSR1) == 0);
+    sigset_t usr1 = Set({SIGUSR1});
+    CHILD_CHECK(sigtimedwait(&usr1, nullptr, &zero) == SIGUSR1);
     return 0;
   }), 0));
 }

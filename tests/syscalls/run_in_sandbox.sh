@@ -18,6 +18,8 @@
 #                           before ctest's own timeout.
 #   PALISADE_REPORT         when set, passed as `run --report=<file>` (the
 #                           workload report; scripts/compat-table uses it).
+#   PALISADE_PIDS_LIMIT     when set, linux.resources.pids.limit of the
+#                           container (the sentry's own threads count too).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -62,7 +64,7 @@ cleanup() {
 trap cleanup EXIT
 
 python3 - "$bundle/config.json" "$test_bin" "$@" <<'PY'
-import json, sys
+import json, os, sys
 path, args = sys.argv[1], sys.argv[2:]
 caps = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
         "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
@@ -99,6 +101,9 @@ config = {
         "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")],
     },
 }
+pids_limit = os.environ.get("PALISADE_PIDS_LIMIT")
+if pids_limit:
+    config["linux"]["resources"] = {"pids": {"limit": int(pids_limit)}}
 with open(path, "w") as f:
     json.dump(config, f, indent=2)
 PY

@@ -221,6 +221,100 @@ TEST_F(SigwaitTest, IgnoredSignalIsDiscardedEvenWhenBlocked) {
   }
 }
 
+TEST_F(SigwaitTest, DefaultIgnoredSignalsArrivingDuringTheWaitAreTaken) {
+  // Signals whose default action is to ignore them (SIGCHLD, SIGWINCH,
+  // SIGURG) are queued, not discarded, while blocked: sigwait is the way to
+  // take them (Linux keeps them via the waiter's real_blocked mask).
+  ScopedSignalMask block(SIG_BLOCK, {SIGCHLD, SIGWINCH, SIGURG});
+  pid_t parent = getpid();
+  pid_t child = fork();
+  if (child == 0) {
+    usleep(100000);  // usually after the parent started waiting
+    kill(parent, SIGWINCH);
+    kill(parent, SIGURG);
+    _exit(0);  // and SIGCHLD
+  }
+  ASSERT_GT(child, 0);
+  sigset_t s = Set({SIGCHLD, SIGWINCH, SIGURG});
+  sigset_t got;
+  sigemptyset(&got);
+  for (int i = 0; i < 3; i++) {
+    struct timespec t = {10, 0};
+    siginfo_t info{};
+    int sig = sigtimedwait(&s, &info, &t);
+    ASSERT_GT(sig, 0) << ErrnoName(errno);
+    sigaddset(&got, sig);
+    if (sig == SIGCHLD) {
+      EXPECT_EQ(info.si_pid, child);
+      EXPECT_EQ(info.si_code, CLD_EXITED);
+    }
+  }
+  EXPECT_TRUE(sigismember(&got, SIGCHLD));
+  EXPECT_TRUE(sigismember(&got, SIGWINCH));
+  EXPECT_TRUE(sigismember(&got, SIGURG));
+  EXPECT_TRUE(ExitedWith(WaitForStatus(child), 0));
+}
+
+TEST_F(SigwaitTest, DefaultIgnoredSignalFromAnotherThreadDuringTheWait) {
+  ScopedSignalMask block(SIG_BLOCK, {SIGWINCH});
+  pid_t pid = getpid();
+  pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  std::thread sender([pid, tid] {
+    usleep(50000);
+    syscall(SYS_tgkill, pid, tid, SIGWINCH);
+  });
+  sigset_t s = Set({SIGWINCH});
+  struct timespec t = {10, 0};
+  EXPECT_THAT(sigtimedwait(&s, nullptr, &t), SyscallSucceedsWithValue(SIGWINCH));
+  sender.join();
+}
+
+TEST_F(SigwaitTest, SigchldReachesSigwaitWhileAnotherThreadDoesNotBlockIt) {
+  // Only the thread a signal is addressed to decides whether it is
+  // discarded: here the main thread (the leader) waits for SIGCHLD it had
+  // blocked, while a thread started before the block leaves it unblocked.
+  int quit[2];
+  ASSERT_THAT(pipe(quit), SyscallSucceeds());
+  std::thread idle([&] {
+    char c;
+    (void)read(quit[0], &c, 1);
+  });
+  {
+    ScopedSignalMask block(SIG_BLOCK, {SIGCHLD});
+    pid_t child = fork();
+    if (child == 0) {
+      usleep(100000);
+      _exit(7);
+    }
+    ASSERT_GT(child, 0);
+    sigset_t s = Set({SIGCHLD});
+    struct timespec t = {10, 0};
+    siginfo_t info{};
+    EXPECT_THAT(sigtimedwait(&s, &info, &t), SyscallSucceedsWithValue(SIGCHLD));
+    EXPECT_EQ(info.si_pid, child);
+    EXPECT_TRUE(ExitedWith(WaitForStatus(child), 7));
+  }
+  ASSERT_THAT(write(quit[1], "q", 1), SyscallSucceeds());
+  idle.join();
+  close(quit[0]);
+  close(quit[1]);
+}
+
+TEST_F(SigwaitTest, UnblockedDefaultIgnoredSignalIsStillDiscarded) {
+  // Only a signal blocked before the wait counts as blocked during it
+  // (real_blocked is the mask the wait started with): an unblocked
+  // SIGWINCH with the default action is discarded on arrival.
+  ScopedSignalMask unblock(SIG_UNBLOCK, {SIGWINCH});
+  std::thread sender([pid = getpid()] {
+    usleep(20000);
+    kill(pid, SIGWINCH);
+  });
+  sigset_t s = Set({SIGWINCH});
+  struct timespec t = {0, 300000000};
+  EXPECT_THAT(sigtimedwait(&s, nullptr, &t), SyscallFailsWithErrno(EAGAIN));
+  sender.join();
+}
+
 TEST_F(SigwaitTest, PendingSignalsAreNotInheritedByFork) {
   ScopedSignalMask block(SIG_BLOCK, {SIGUSR1});
   ASSERT_THAT(kill(getpid(), SIGUSR1), SyscallSucceeds());

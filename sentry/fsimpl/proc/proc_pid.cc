@@ -2,6 +2,9 @@
 // (and per thread), built from the table in PidDirRows().
 #include <dirent.h>
 
+#include <cstring>
+#include <span>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "sentry/fsimpl/proc/procfs.h"
@@ -21,18 +24,39 @@ Owner OwnerOf(Task& t) {
   return Owner{c.euid, c.egid};
 }
 
-// A file generated from a live task; ESRCH once it is gone.
+using TaskWriter = std::function<ErrnoOr<int64_t>(Task& target, Task& caller, std::span<const uint8_t>)>;
+
+// A file generated from a live task; ESRCH once it is gone. With a writer
+// it also takes writes for that task.
 ChildFactory TaskFile(const std::string& key, WeakTask w, uint32_t mode,
-                      std::function<ErrnoOr<std::string>(Task&)> gen) {
-  return [key, w, mode, gen] {
+                      std::function<ErrnoOr<std::string>(Task&)> gen, TaskWriter writer = nullptr) {
+  return [key, w, mode, gen, writer] {
     auto t = w.lock();
     Owner o = t ? OwnerOf(*t) : Owner{};
+    SyntheticFile::Writer write;
+    if (writer) {
+      write = [w, writer](Task& caller, std::span<const uint8_t> src) -> ErrnoOr<int64_t> {
+        auto t = w.lock();
+        if (!t) return Errno(ESRCH);
+        return writer(*t, caller, src);
+      };
+    }
     return InodeRef(std::make_shared<SyntheticFile>(key, mode, o, [w, gen]() -> ErrnoOr<std::string> {
       auto t = w.lock();
       if (!t) return Errno(ESRCH);
       return gen(*t);
-    }));
+    }, std::move(write)));
   };
+}
+
+// Writing comm renames a thread of the writer's own process as
+// PR_SET_NAME does: the first 15 bytes, taken as they are (a newline
+// too); the whole write counts as written.
+ErrnoOr<int64_t> WriteComm(Task& target, Task& caller, std::span<const uint8_t> src) {
+  if (target.tgid() != caller.tgid()) return Errno(EINVAL);
+  std::string name(reinterpret_cast<const char*>(src.data()), std::min<size_t>(src.size(), 15));
+  target.set_comm(name.substr(0, strnlen(name.c_str(), name.size())));
+  return int64_t(src.size());
 }
 
 ErrnoOr<std::string> PathOf(Task& t, const VirtualPath& p) { return vfs::PathString(p, t.fs().root()); }
@@ -109,8 +133,10 @@ InodeRef NewTaskDir(Kernel& k, const std::string& key, std::shared_ptr<Task> tas
 
 std::vector<std::pair<std::string, std::pair<uint8_t, ChildFactory>>> PidDirRows(Kernel& k, const std::string& key,
                                                                                   WeakTask w, bool with_tasks) {
-  auto file = [&](const char* name, uint32_t mode, std::function<ErrnoOr<std::string>(Task&)> gen) {
-    return std::make_pair(std::string(name), std::make_pair(uint8_t(DT_REG), TaskFile(key + "/" + name, w, mode, gen)));
+  auto file = [&](const char* name, uint32_t mode, std::function<ErrnoOr<std::string>(Task&)> gen,
+                  TaskWriter writer = nullptr) {
+    return std::make_pair(std::string(name),
+                          std::make_pair(uint8_t(DT_REG), TaskFile(key + "/" + name, w, mode, gen, writer)));
   };
   std::vector<std::pair<std::string, std::pair<uint8_t, ChildFactory>>> rows = {
       file("status", 0444, [](Task& t) -> ErrnoOr<std::string> { return StatusText(t); }),
@@ -118,7 +144,7 @@ std::vector<std::pair<std::string, std::pair<uint8_t, ChildFactory>>> PidDirRows
       file("statm", 0444, [](Task& t) -> ErrnoOr<std::string> { return StatmText(t); }),
       file("cmdline", 0444, [](Task& t) { return CmdlineText(t, false); }),
       file("environ", 0400, [](Task& t) { return CmdlineText(t, true); }),
-      file("comm", 0644, [](Task& t) -> ErrnoOr<std::string> { return t.comm() + "\n"; }),
+      file("comm", 0644, [](Task& t) -> ErrnoOr<std::string> { return t.comm() + "\n"; }, WriteComm),
       file("maps", 0444, [](Task& t) -> ErrnoOr<std::string> { return t.mm().ProcMaps(); }),
       file("auxv", 0400, [](Task& t) -> ErrnoOr<std::string> { return t.mm().auxv(); }),
       file("mounts", 0444, [](Task& t) -> ErrnoOr<std::string> { return MountsText(t); }),

@@ -47,7 +47,6 @@ std::string StatusText(Task& t) {
   uint64_t rss_kb = t.mm().ResidentSize() / 1024;
   std::string groups;
   for (gid_t g : c.groups) absl::StrAppend(&groups, g, " ");
-  uint64_t caps = c.cap_effective & ((1ull << 41) - 1);
   std::string s;
   absl::StrAppend(&s, "Name:\t", t.comm(), "\n");
   absl::StrAppendFormat(&s, "Umask:\t%04o\n", t.fs().umask());
@@ -64,8 +63,9 @@ std::string StatusText(Task& t) {
   absl::StrAppend(&s, "Threads:\t", threads, "\nSigQ:\t0/", 63640, "\n");
   absl::StrAppend(&s, "SigPnd:\t", Hex16(pending), "\nShdPnd:\t", Hex16(shpending), "\nSigBlk:\t", Hex16(blocked),
                   "\nSigIgn:\t", Hex16(ignored), "\nSigCgt:\t", Hex16(caught), "\n");
-  absl::StrAppend(&s, "CapInh:\t0000000000000000\nCapPrm:\t", Hex16(caps), "\nCapEff:\t", Hex16(caps),
-                  "\nCapBnd:\t", Hex16(caps), "\nCapAmb:\t0000000000000000\n");
+  absl::StrAppend(&s, "CapInh:\t", Hex16(c.cap_inheritable), "\nCapPrm:\t", Hex16(c.cap_permitted));
+  absl::StrAppend(&s, "\nCapEff:\t", Hex16(c.cap_effective), "\nCapBnd:\t", Hex16(c.cap_bounding),
+                  "\nCapAmb:\t", Hex16(c.cap_ambient), "\n");
   absl::StrAppend(&s, "NoNewPrivs:\t", nnp ? 1 : 0, "\nSeccomp:\t0\nSeccomp_filters:\t0\n");
   absl::StrAppend(&s, "Cpus_allowed:\t3\nCpus_allowed_list:\t0-1\nMems_allowed:\t1\nMems_allowed_list:\t0\n");
   absl::StrAppend(&s, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");

@@ -20,8 +20,8 @@ struct timespec Now() {
 // for small files), so reads in small chunks see one consistent snapshot.
 class SnapshotFile : public FileDescription {
  public:
-  SnapshotFile(int flags, std::string data, InodeRef inode)
-      : FileDescription(flags), data_(std::move(data)), inode_(std::move(inode)) {}
+  SnapshotFile(int flags, std::string data, InodeRef inode, SyntheticFile::Writer writer = nullptr)
+      : FileDescription(flags), data_(std::move(data)), inode_(std::move(inode)), writer_(std::move(writer)) {}
   ErrnoOr<int64_t> Read(Task& t, std::span<uint8_t> dst) override {
     std::lock_guard<std::mutex> l(mu_);
     auto r = ReadAt(dst, off_);
@@ -32,7 +32,10 @@ class SnapshotFile : public FileDescription {
     if (off < 0) return Errno(EINVAL);
     return ReadAt(dst, off);
   }
-  ErrnoOr<int64_t> Write(Task& t, std::span<const uint8_t> src) override { return Errno(EACCES); }
+  ErrnoOr<int64_t> Write(Task& t, std::span<const uint8_t> src) override {
+    if (!writer_) return Errno(EACCES);
+    return writer_(t, src);
+  }
   ErrnoOr<int64_t> Seek(Task& t, int64_t off, int whence) override {
     std::lock_guard<std::mutex> l(mu_);
     int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? off_ : whence == SEEK_END ? int64_t(data_.size()) : -1;
@@ -57,6 +60,7 @@ class SnapshotFile : public FileDescription {
   std::string data_;
   int64_t off_ = 0;
   InodeRef inode_;
+  SyntheticFile::Writer writer_;
 };
 
 class DirFile : public FileDescription {
@@ -123,12 +127,24 @@ uint64_t InoFor(const std::string& key) { return (std::hash<std::string>{}(key) 
 
 ErrnoOr<InodeAttr> SyntheticFile::GetAttr() { return BaseAttr(key_, S_IFREG | mode_, owner_); }
 
+Errno SyntheticFile::SetAttr(const SetAttrRequest& req) {
+  constexpr uint32_t kTruncate = SetAttrRequest::kSize | SetAttrRequest::kAtime | SetAttrRequest::kMtime |
+                                 SetAttrRequest::kCtime;
+  if (!writer_ || (req.mask & ~kTruncate)) return Errno(EPERM);
+  return Errno::Ok();
+}
+
 ErrnoOr<FileRef> SyntheticFile::Open(const OpenRequest& req) {
   int acc = req.flags & O_ACCMODE;
   if (acc != O_RDONLY && !(mode_ & 0222)) return Errno(EACCES);
   if (req.flags & O_PATH) return FileRef(std::make_shared<SnapshotFile>(req.flags, "", shared_from_this()));
-  PAL_TRY(std::string data, gen_());
-  return FileRef(std::make_shared<SnapshotFile>(req.flags, std::move(data), shared_from_this()));
+  // A write-only open generates nothing: the task may be writing its
+  // own file, and the snapshot is never read.
+  std::string data;
+  if (acc != O_WRONLY) {
+    PAL_TRY(data, gen_());
+  }
+  return FileRef(std::make_shared<SnapshotFile>(req.flags, std::move(data), shared_from_this(), writer_));
 }
 
 ErrnoOr<InodeAttr> SyntheticSymlink::GetAttr() {

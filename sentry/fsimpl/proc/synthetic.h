@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,15 @@ struct Owner {
 class SyntheticFile : public Inode {
  public:
   using Generator = std::function<ErrnoOr<std::string>()>;
-  SyntheticFile(std::string key, uint32_t mode, Owner o, Generator gen)
-      : key_(std::move(key)), mode_(mode), owner_(o), gen_(std::move(gen)) {}
+  // Takes what the caller writes (a whole write(2) at once); without one
+  // the file is read-only whatever its mode says.
+  using Writer = std::function<ErrnoOr<int64_t>(Task& caller, std::span<const uint8_t> src)>;
+  SyntheticFile(std::string key, uint32_t mode, Owner o, Generator gen, Writer writer = nullptr)
+      : key_(std::move(key)), mode_(mode), owner_(o), gen_(std::move(gen)), writer_(std::move(writer)) {}
   ErrnoOr<InodeAttr> GetAttr() override;
+  // O_TRUNC of a writable file is accepted and changes nothing, as
+  // proc_setattr does; anything else is EPERM.
+  Errno SetAttr(const SetAttrRequest& req) override;
   ErrnoOr<FileRef> Open(const OpenRequest& req) override;
   uint64_t FsId() const override { return kProcFsId; }
 
@@ -37,6 +44,7 @@ class SyntheticFile : public Inode {
   uint32_t mode_;
   Owner owner_;
   Generator gen_;
+  Writer writer_;
 };
 
 class SyntheticSymlink : public Inode {
