@@ -238,6 +238,8 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg, const BootHooks& hooks) {
   };
 
   PAL_ASSIGN_OR_RETURN(auto mf, MemoryFile::Create());
+  // tmpfs keeps file data in it, so MAP_SHARED can map those pages.
+  MemoryFile::SetForFiles(mf.get());
   int memfd = mf->fd();
   PAL_ASSIGN_OR_RETURN(auto platform, platform::Platform::Create(cfg.platform, memfd));
   auto k = std::make_unique<Kernel>(std::move(mf), std::move(platform), KernelOptions{cfg.hostname, cfg.strace, report ? &report->recorder() : nullptr});
