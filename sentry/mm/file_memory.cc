@@ -151,24 +151,38 @@ ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bo
   }
   if (off >= kMaxFileSize) return Errno(EFBIG);
   total = std::min(total, kMaxFileSize - off);  // a short write up to the limit, as Linux
+  // One pwrite per run of chunks that lie back to back in the MemoryFile
+  // (those of a file written sequentially usually do).
+  struct Piece {
+    Chunk* chunk;
+    uint64_t bits;
+  };
+  std::vector<Piece> pieces;
   int64_t done = 0;
   while (done < total) {
-    const int64_t pos = off + done;
-    const int64_t in = pos % kChunkSize;
-    const int64_t n = std::min(total - done, kChunkSize - in);
-    ErrnoOr<Chunk*> c = ChunkLocked(pos / kChunkSize, true);
-    if (!c.ok()) {
-      if (done > 0) break;  // a short write, as a full tmpfs gives
-      return c.error();
+    int64_t run_len = 0;
+    uint64_t run_mo = 0;
+    pieces.clear();
+    while (done + run_len < total) {
+      const int64_t pos = off + done + run_len;
+      const int64_t in = pos % kChunkSize;
+      const int64_t n = std::min(total - done - run_len, kChunkSize - in);
+      ErrnoOr<Chunk*> c = ChunkLocked(pos / kChunkSize, true);
+      if (!c.ok()) break;
+      const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
+      if (run_len > 0 && mo != run_mo + static_cast<uint64_t>(run_len)) break;
+      if (run_len == 0) run_mo = mo;
+      pieces.push_back({*c, Bits(in / kPageSize, (in + n + kPageSize - 1) / kPageSize)});
+      run_len += n;
     }
-    const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
-    if (!HostCopy(true, mf_.fd(), const_cast<uint8_t*>(src.data()) + done, n, mo)) {
-      // The host is out of memory for the memfd: as a full tmpfs.
+    // Nothing to write: the MemoryFile is full (a short write, as a full
+    // tmpfs gives, or ENOSPC); a failed pwrite is the host out of memory.
+    if (run_len == 0 || !HostCopy(true, mf_.fd(), const_cast<uint8_t*>(src.data()) + done, run_len, run_mo)) {
       if (done > 0) break;
       return Errno(ENOSPC);
     }
-    MarkPresentLocked(**c, Bits(in / kPageSize, (in + n + kPageSize - 1) / kPageSize));
-    done += n;
+    for (const Piece& p : pieces) MarkPresentLocked(*p.chunk, p.bits);
+    done += run_len;
   }
   size_ = std::max(size_, off + done);
   *end = off + done;
