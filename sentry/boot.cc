@@ -26,6 +26,7 @@
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/report.h"
+#include "sentry/vfs/vfs.h"
 #include "sentry/vfs/vfs_ops.h"
 
 namespace palisade {
@@ -248,9 +249,14 @@ absl::StatusOr<int> RunSandbox(const BootConfig& cfg, const BootHooks& hooks) {
   };
 
   PAL_ASSIGN_OR_RETURN(auto mf, MemoryFile::Create());
+  // tmpfs keeps file data in it, so MAP_SHARED can map those pages.
+  MemoryFile::SetForFiles(mf.get());
   int memfd = mf->fd();
   PAL_ASSIGN_OR_RETURN(auto platform, platform::Platform::Create(cfg.platform, memfd));
   auto k = std::make_unique<Kernel>(std::move(mf), std::move(platform), KernelOptions{cfg.hostname, cfg.strace, report ? &report->recorder() : nullptr});
+  // The global mount namespace holds tmpfs files whose data lives in the
+  // Kernel's MemoryFile: drop it before the Kernel (and that file) goes.
+  absl::Cleanup drop_mounts = [] { vfs::SetGlobalMountNamespace(nullptr); };
 
   Credentials root_creds;  // mounts are set up with full privilege
   vfs::PathContext root_ctx;

@@ -1,5 +1,7 @@
 // madvise(2), mincore(2) and mlock(2): hints about and queries on pages
 // that do not change what is mapped where.
+#include <linux/falloc.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -60,8 +62,19 @@ Errno MemoryManager::Madvise(uint64_t addr, uint64_t len, int advice) {
     if (advice == MADV_REMOVE) {
       // Punching a hole in the shared object: every sharer sees zeros.
       // Only shared anonymous memory has an object of ours to punch.
-      if (!v.shared) result = Errno(EINVAL);
-      else if (!v.is_file()) m.mf.Decommit(v.MfOffset(lo), hi - lo);
+      if (!v.shared) {
+        result = Errno(EINVAL);
+      } else if (v.shm) {
+        // A hole in the file itself (as on shmem); mappings read zeros.
+        bool changed;
+        const int64_t fo = static_cast<int64_t>(v.FileOffset(lo));
+        (void)v.shm->Allocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, fo,
+                              static_cast<int64_t>(hi - lo), &changed);
+        m.as->Unmap(lo, hi - lo);
+        v.mapped.SetRange(v.Page(lo), v.Page(hi), false);
+      } else if (!v.is_file() && v.backing) {
+        m.mf.Decommit(v.MfOffset(lo), hi - lo);
+      }
       return;
     }
     if (advice != MADV_DONTNEED && advice != MADV_FREE) return;  // hints: accepted, ignored
@@ -100,6 +113,19 @@ Errno MemoryManager::Mincore(uint64_t addr, uint64_t len, std::span<uint8_t> vec
   bool covered = m.ForEachVma(addr, addr + len, [&](Vma& v, uint64_t lo, uint64_t hi) {
     // Resident = the page has memory in the MemoryFile (a mapped page the
     // app never touched is a hole, as on Linux it has no page yet).
+    if (v.shm) {
+      // The file's pages: resident if the file has them (page cache).
+      (void)v.shm->ForEachPageRun(
+          static_cast<int64_t>(v.FileOffset(lo)), static_cast<int64_t>(v.FileOffset(hi)), false,
+          [&](int64_t fo, uint64_t mo, uint64_t n) {
+            const uint64_t page_addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
+            m.mf.ForEachPopulated(mo, n, [&](uint64_t off, uint64_t k) {
+              std::memset(vec.data() + (page_addr - addr + (off - mo)) / kPageSize, 1, k / kPageSize);
+            });
+          });
+      return;
+    }
+    if (!v.backing) return;  // past the end of a shared object: nothing
     const uint64_t base = v.MfOffset(lo);
     m.mf.ForEachPopulated(base, hi - lo, [&](uint64_t off, uint64_t n) {
       const uint64_t first = (lo - addr + (off - base)) / kPageSize;
@@ -119,7 +145,12 @@ Errno MemoryManager::Mlock(uint64_t addr, uint64_t len, bool lock) {
   std::lock_guard<std::mutex> g(m.mu);
   // Nothing is ever swapped out, so locking only has to fault pages in.
   bool covered = m.ForEachVma(addr, end, [&](Vma& v, uint64_t lo, uint64_t hi) {
-    if (lock && v.is_file() && v.prot != PROT_NONE) (void)m.FaultIn(v, lo, hi);
+    if (!lock || v.prot == PROT_NONE) return;
+    if (v.is_file()) {
+      (void)m.FaultIn(v, lo, hi);
+    } else if (v.backing) {
+      m.mf.Commit(v.MfOffset(lo), hi - lo);  // as Linux, mlock faults anonymous pages in
+    }
   });
   return covered ? Errno::Ok() : Errno(ENOMEM);
 }

@@ -33,8 +33,16 @@ FaultResult MemoryManager::HandleFault(uint64_t addr, int fault_code) {
   Vma* v = m.Find(addr);
   if (!v) return m.GrowStack(addr) ? FaultResult::kHandled : FaultResult::kBadAddress;
   if (v->prot == PROT_NONE) return FaultResult::kAccessError;
+  if (!v->backing && !v->shm) return FaultResult::kBusError;  // past a shared object's end
 
   const uint64_t page = mm::PageDown(addr);
+  if (v->shm) {
+    // The file's own pages: map (again, on a stale view) what is there;
+    // beyond end of file, SIGBUS. As below, a fault on a mapped page that
+    // is not SEGV_MAPERR is the protection's refusal.
+    if (v->mapped.Get(v->Page(addr)) && fault_code != SEGV_MAPERR) return FaultResult::kAccessError;
+    return m.FaultInShared(*v, addr, addr + 1).ok() ? FaultResult::kHandled : FaultResult::kBusError;
+  }
   const bool mapped = !v->is_file() || v->mapped.Get(v->Page(addr));
   if (mapped) {
     // The access type is unknown under ptrace, so a fault on a page that is

@@ -1,11 +1,17 @@
 // File-backed VMAs: reading file chunks into their backing pages on
 // demand, mapping them, and writing MAP_SHARED pages back (msync).
 //
-// MAP_SHARED file mappings are partial: their pages are a copy of the
-// file, coherent between the mms that share the mapping (forks) but not
-// with read(2)/write(2) on the file. Pages of a mapping that was ever
-// writable are written back whole on msync, munmap and exit; there is no
-// dirty tracking, so concurrent write(2)s to the same pages can be undone.
+// MAP_SHARED mappings of files whose data lives in the MemoryFile (tmpfs,
+// and so the overlay's upper layer: MappableFile::Memory) map the file's
+// own pages: coherent with read(2)/write(2) and between processes, and
+// truncation unmaps what lies past the new end (InvalidateFile).
+//
+// Other MAP_SHARED file mappings (gofer files, whose data is on a host fd)
+// are partial: their pages are a copy of the file, coherent between the
+// mms that share the mapping (forks) but not with read(2)/write(2) on the
+// file. Pages of a mapping that was ever writable are written back whole
+// on msync, munmap and exit; there is no dirty tracking, so concurrent
+// write(2)s to the same pages can be undone.
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -78,6 +84,7 @@ Errno MemoryManager::Impl::MapPages(Vma& v, uint64_t lo, uint64_t hi) {
 }
 
 Errno MemoryManager::Impl::FaultIn(Vma& v, uint64_t lo, uint64_t hi) {
+  if (v.shm) return FaultInShared(v, lo, hi);
   const uint64_t eof = EofEnd(v);
   if (lo >= eof) return Errno(EFAULT);
   const uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
@@ -87,8 +94,48 @@ Errno MemoryManager::Impl::FaultIn(Vma& v, uint64_t lo, uint64_t hi) {
   return Errno::Ok();
 }
 
+Errno MemoryManager::Impl::FaultInShared(Vma& v, uint64_t lo, uint64_t hi) {
+  const uint64_t eof = EofEnd(v);
+  if (lo >= eof) return Errno(EFAULT);
+  const uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
+  const uint64_t chi = std::min(eof, mm::ChunkDown(hi - 1) + mm::kChunkSize);
+  Errno err;
+  ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
+      static_cast<int64_t>(v.FileOffset(clo)), static_cast<int64_t>(v.FileOffset(chi)), true,
+      [&](int64_t fo, uint64_t mo, uint64_t len) {
+        if (!err.ok()) return;
+        const uint64_t addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
+        err = as->MapFile(addr, len, mo, v.prot);
+        if (err.ok()) v.mapped.SetRange(v.Page(addr), v.Page(addr + len), true);
+      });
+  if (!covered.ok()) return covered.error();
+  if (!err.ok()) return Errno(ENOMEM);
+  // The file may have shrunk since EofEnd: lo must still be inside it.
+  if (static_cast<uint64_t>(*covered) <= v.FileOffset(lo)) return Errno(EFAULT);
+  return Errno::Ok();
+}
+
+void MemoryManager::Impl::InvalidateFile(const FileMemory& fm, int64_t lo, int64_t hi) {
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& [start, v] : vmas) {
+    if (v.shm != &fm || lo >= hi) continue;
+    // The part of v showing file bytes [lo, hi).
+    const uint64_t flo = std::max<uint64_t>(static_cast<uint64_t>(lo), v.file_off);
+    const uint64_t fhi = std::min<uint64_t>(static_cast<uint64_t>(hi), v.FileOffset(v.end));
+    if (flo >= fhi) continue;
+    const uint64_t a = v.start + (flo - v.file_off), b = v.start + (fhi - v.file_off);
+    as->Unmap(a, b - a);
+    v.mapped.SetRange(v.Page(a), v.Page(b), false);
+  }
+}
+
+void mm::MmMapper::Invalidate(const FileMemory& fm, int64_t lo, int64_t hi) {
+  std::lock_guard<std::mutex> g(mu);
+  if (impl) impl->InvalidateFile(fm, lo, hi);
+}
+
 void MemoryManager::Impl::WriteBack(Vma& v, uint64_t lo, uint64_t hi) {
-  if (!v.is_file() || !v.shared || !v.written) return;
+  if (!v.is_file() || !v.shared || !v.written || v.shm) return;
   const int64_t size = v.file->Size();
   if (size <= 0) return;
   mm::Backing& b = *v.backing;

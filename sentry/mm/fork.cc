@@ -76,6 +76,7 @@ ErrnoOr<std::shared_ptr<MemoryManager>> MemoryManager::Fork() {
       CopyPages(m.mf, v, *nb);
       cv.backing = nb;
     }
+    if (cv.shm) cv.shm->AddMapper(c.mapper);
     auto it = c.vmas.emplace(start, std::move(cv)).first;
     if (Errno e = c.MapVma(it->second, it->second.start, it->second.end); !e.ok()) {
       return Errno(ENOMEM);

@@ -26,6 +26,28 @@ Errno MemoryManager::Impl::Walk(uint64_t addr, uint64_t len, int need_prot, bool
     if ((need_prot & PROT_READ) && !mm::CanRead(v->prot)) return Errno(EFAULT);
     if ((need_prot & PROT_WRITE) && !mm::CanWrite(v->prot)) return Errno(EFAULT);
     uint64_t stop = std::min(end, v->end);
+    if (!v->backing && !v->shm) return Errno(EFAULT);  // past a shared object's end
+    if (v->shm) {
+      // The file's own pages, straight through the sentry's mapping.
+      stop = std::min(stop, EofEnd(*v));
+      if (stop <= cur) return Errno(EFAULT);
+      bool more = true;
+      uint64_t at = cur;  // next address fn gets
+      const uint64_t page_lo = mm::PageDown(cur);
+      ErrnoOr<int64_t> r = v->shm->ForEachPageRun(
+          static_cast<int64_t>(v->FileOffset(page_lo)), static_cast<int64_t>(v->FileOffset(mm::PageUp(stop))), true,
+          [&](int64_t fo, uint64_t mo, uint64_t len) {
+            const uint64_t addr = v->start + (static_cast<uint64_t>(fo) - v->file_off);
+            const uint64_t a = std::max(addr, at), b = std::min(addr + len, stop);
+            if (!more || a >= b || a != at) return;
+            more = fn(mf.Pointer(mo + (a - addr)), b - a);
+            at = b;
+          });
+      if (!r.ok() || at < stop) return more ? Errno(EFAULT) : Errno::Ok();
+      if (!more) return Errno::Ok();
+      cur = stop;
+      continue;
+    }
     if (v->is_file()) {
       // Bytes past the page holding end of file do not exist (SIGBUS for
       // the app, EFAULT for a syscall); those before must be read in.

@@ -1,5 +1,6 @@
 // MappableFile: what mmap(2) of a file needs from a filesystem. Private
-// mappings copy file bytes into MemoryFile pages on first touch; the
+// mappings copy file bytes into MemoryFile pages on first touch (so do
+// shared ones of files without Memory()); the
 // identity fields feed /proc/<pid>/maps.
 #pragma once
 
@@ -11,6 +12,8 @@
 
 namespace palisade {
 
+class FileMemory;
+
 class MappableFile {
  public:
   virtual ~MappableFile() = default;
@@ -19,6 +22,10 @@ class MappableFile {
   // Writes back (MAP_SHARED writes on msync/munmap); EACCES if read-only.
   virtual ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off) { return Errno(EACCES); }
   virtual int64_t Size() = 0;
+  // Files whose bytes live in the MemoryFile (tmpfs): MAP_SHARED mappings
+  // map these pages themselves, so they are coherent with read/write.
+  // Null: shared mappings keep a copy written back on msync/munmap.
+  virtual FileMemory* Memory() { return nullptr; }
   virtual std::string Name() const = 0;  // absolute path for /proc/pid/maps
   virtual uint64_t Dev() const { return 0; }
   virtual uint64_t Ino() const { return 0; }

@@ -7,7 +7,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cassert>
+#include <cstdlib>
 #include <iterator>
 
 #include "absl/status/status.h"
@@ -34,7 +36,27 @@ void PunchHole(int fd, uint64_t offset, uint64_t len) {
   }
 }
 
+std::atomic<MemoryFile*> g_for_files{nullptr};
+
 }  // namespace
+
+MemoryFile& MemoryFile::ForFiles() {
+  if (MemoryFile* mf = g_for_files.load()) return *mf;
+  // Nobody registered one: a private one for this process, never freed.
+  static MemoryFile* const fallback = [] {
+    auto mf = Create(16ull << 30);
+    if (!mf.ok()) {
+      spdlog::critical("MemoryFile for files: {}", mf.status().ToString());
+      std::abort();
+    }
+    return mf->release();
+  }();
+  MemoryFile* expected = nullptr;
+  g_for_files.compare_exchange_strong(expected, fallback);
+  return *g_for_files.load();
+}
+
+void MemoryFile::SetForFiles(MemoryFile* mf) { g_for_files.store(mf); }
 
 absl::StatusOr<std::unique_ptr<MemoryFile>> MemoryFile::Create(uint64_t capacity) {
   capacity = PageRoundUp(capacity);
@@ -61,7 +83,11 @@ MemoryFile::MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity)
   free_.emplace(0, capacity);
 }
 
-MemoryFile::~MemoryFile() { ::munmap(base_, capacity_); }
+MemoryFile::~MemoryFile() {
+  MemoryFile* self = this;
+  g_for_files.compare_exchange_strong(self, nullptr);
+  ::munmap(base_, capacity_);
+}
 
 ErrnoOr<uint64_t> MemoryFile::Allocate(uint64_t len) {
   if (len == 0) return Errno(EINVAL);
@@ -111,6 +137,18 @@ void MemoryFile::Free(uint64_t offset, uint64_t len) {
 
 void MemoryFile::Decommit(uint64_t offset, uint64_t len) {
   PunchHole(fd_.get(), offset, PageRoundUp(len));
+}
+
+void MemoryFile::Commit(uint64_t offset, uint64_t len) {
+  len = PageRoundUp(len);
+  if (len == 0 || offset >= capacity_ || capacity_ - offset < len) return;
+  // A write fault on each page through the sentry's mapping, without
+  // changing data: the pages become real (fallocate would leave them
+  // "unwritten", which SEEK_DATA -- and so mincore -- still calls holes).
+  if (::madvise(base_ + offset, len, MADV_POPULATE_WRITE) != 0) {
+    spdlog::debug("MemoryFile: MADV_POPULATE_WRITE({:#x}, {:#x}): {}", offset, len,
+                  Errno::FromHost().Name());
+  }
 }
 
 uint64_t MemoryFile::allocated() const {

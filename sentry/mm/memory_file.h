@@ -27,6 +27,14 @@ class MemoryFile {
   static absl::StatusOr<std::unique_ptr<MemoryFile>> Create(uint64_t capacity = 64ull << 30);
   ~MemoryFile();
 
+  // The MemoryFile in-memory filesystems keep file data in (FileMemory):
+  // the sentry registers its own at boot, so tmpfs pages can be mapped
+  // into address spaces; a program that registers none (unit tests) gets a
+  // process-lifetime one made on first use. Set before any tmpfs exists;
+  // the registered file must outlive every FileMemory.
+  static MemoryFile& ForFiles();
+  static void SetForFiles(MemoryFile* mf);
+
   int fd() const { return fd_.get(); }
   // A page-aligned range of len bytes (rounded up to pages), zero-filled.
   ErrnoOr<uint64_t> Allocate(uint64_t len);
@@ -34,6 +42,9 @@ class MemoryFile {
   void Free(uint64_t offset, uint64_t len);
   // Releases host memory of a range that stays allocated (reads as zero).
   void Decommit(uint64_t offset, uint64_t len);
+  // Gives the holes of an allocated range host memory (zeros) now, as a
+  // fault would later. Best effort: on failure the pages stay holes.
+  void Commit(uint64_t offset, uint64_t len);
   // The sentry's view of byte `offset`. REQUIRES: offset < capacity.
   uint8_t* Pointer(uint64_t offset) const { return base_ + offset; }
   uint64_t capacity() const { return capacity_; }

@@ -7,14 +7,18 @@
 //
 // Backing: anonymous private and shared memory is one MemoryFile range per
 // VMA, mapped into the AddressSpace eagerly (the host zero-fills on first
-// touch). Private file mappings are populated on demand: a fault (or a
-// CopyIn) reads the file bytes of the surrounding chunk into MemoryFile
-// pages, then maps the chunk. fork copies the populated pages of private
-// VMAs (holes stay holes) and shares the ranges of MAP_SHARED ones. True
-// copy-on-write is future work: fork costs a copy of resident private memory.
-// MAP_SHARED file mappings are a partial emulation: coherent between the
-// mms sharing them, written back on msync/munmap/exit, but not coherent
-// with read(2)/write(2) of the file (see file_pages.cc).
+// touch); growing a shared one with mremap leaves the grown part past the
+// object's end (SIGBUS). Private file mappings are populated on demand: a
+// fault (or a CopyIn) reads the file bytes of the surrounding chunk into
+// MemoryFile pages, then maps the chunk. MAP_SHARED mappings of files
+// whose data lives in the MemoryFile (tmpfs: FileMemory) map the file's
+// own pages on fault: coherent with read(2)/write(2) and across processes.
+// fork copies the populated pages of private VMAs (holes stay holes) and
+// shares the ranges of MAP_SHARED ones. True copy-on-write is future work:
+// fork costs a copy of resident private memory. MAP_SHARED mappings of
+// other files (gofer: data on a host fd) are a partial emulation: coherent
+// between the mms sharing them, written back on msync/munmap/exit, but not
+// coherent with read(2)/write(2) of the file (see file_pages.cc).
 // Shared with CLONE_VM; thread-safe (one mutex; lock order in mm_impl.h).
 //
 //   auto mm = std::make_shared<MemoryManager>(mf, platform);
@@ -42,6 +46,7 @@ namespace palisade {
 
 namespace mm {
 class Backing;
+struct MmMapper;
 }
 
 // One part of a special mapping (MemoryManager::MapSpecial).
@@ -165,6 +170,7 @@ class MemoryManager {
   void set_mmap_base(uint64_t a);
 
  private:
+  friend struct mm::MmMapper;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<platform::AddressSpace> as_;

@@ -11,6 +11,11 @@ MemoryManager::MemoryManager(MemoryFile& mf, platform::Platform& platform)
 }
 
 MemoryManager::~MemoryManager() {
+  {
+    // From now on a shrinking file no longer reaches this mm.
+    std::lock_guard<std::mutex> g(impl_->mapper->mu);
+    impl_->mapper->impl = nullptr;
+  }
   std::lock_guard<std::mutex> lock(impl_->mu);
   // Dirty MAP_SHARED file pages outlive the process on Linux (page cache);
   // ours must reach the file now.
@@ -61,7 +66,24 @@ ErrnoOr<uint64_t> MemoryManager::SharedOffset(uint64_t addr) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   mm::Vma* v = impl_->Find(addr);
   if (!v) return Errno(EFAULT);
-  if (!v->shared || !v->backing) return Errno(ENOENT);
+  if (!v->shared) return Errno(ENOENT);
+  if (v->shm) {
+    // The file page's place in the MemoryFile: the same in every process
+    // mapping the file (the page is given memory if it had none).
+    const uint64_t page = mm::PageDown(addr);
+    if (page >= impl_->EofEnd(*v)) return Errno(EFAULT);
+    uint64_t off = 0;
+    bool found = false;
+    const int64_t fo = static_cast<int64_t>(v->FileOffset(page));
+    ErrnoOr<int64_t> r = v->shm->ForEachPageRun(fo, fo + static_cast<int64_t>(mm::kPageSize), true,
+                                                [&](int64_t, uint64_t mo, uint64_t) {
+                                                  off = mo + (addr - page);
+                                                  found = true;
+                                                });
+    if (!r.ok() || !found) return Errno(EFAULT);
+    return off;
+  }
+  if (!v->backing) return Errno(EFAULT);  // past the end of a shared object
   return v->backing->offset() + v->backing_off + (addr - v->start);
 }
 

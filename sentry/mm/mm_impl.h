@@ -46,12 +46,24 @@ inline constexpr uint64_t kStackReserve = 8ull << 20;
 inline constexpr uint64_t kStackMaxGap = 128ull << 20;
 // Spare backing kept above the heap, so brk grows without new VMAs.
 inline constexpr uint64_t kHeapReserve = 32ull << 20;
+
+// How FileMemory reaches a MemoryManager when a file shrinks (see
+// file_memory.h). Outlives the mm if a FileMemory holds it at the time:
+// ~MemoryManager clears impl first.
+struct MmMapper : FileMapper {
+  void Invalidate(const FileMemory& fm, int64_t lo, int64_t hi) override;
+  std::mutex mu;  // before MemoryManager::Impl::mu
+  MemoryManager::Impl* impl = nullptr;  // guarded by mu
+};
+
 }  // namespace mm
 
 struct MemoryManager::Impl {
   Impl(MemoryFile& mf, platform::Platform& platform, platform::AddressSpace* as)
       : mf(mf), platform(platform), as(as), min_addr(platform.MinUserAddress()),
-        max_addr(platform.MaxUserAddress()) {}
+        max_addr(platform.MaxUserAddress()), mapper(std::make_shared<mm::MmMapper>()) {
+    mapper->impl = this;
+  }
 
   using VmaMap = std::map<uint64_t, mm::Vma>;  // keyed by start
   using Iter = VmaMap::iterator;
@@ -60,6 +72,7 @@ struct MemoryManager::Impl {
   platform::Platform& platform;
   platform::AddressSpace* as;  // owned by MemoryManager::as_
   const uint64_t min_addr, max_addr;
+  const std::shared_ptr<mm::MmMapper> mapper;  // registered with FileMemory we map
 
   std::mutex mu;
   VmaMap vmas;
@@ -128,6 +141,12 @@ struct MemoryManager::Impl {
   // to end of file. EFAULT if lo is beyond end of file; the file's errno
   // if a read fails.
   Errno FaultIn(mm::Vma& v, uint64_t lo, uint64_t hi);
+  // FaultIn for a VMA with shm: maps the file's pages of the chunks
+  // covering [lo, hi), giving holes memory. Same errors.
+  Errno FaultInShared(mm::Vma& v, uint64_t lo, uint64_t hi);
+  // Unmaps this mm's mappings of fm's file range [lo, hi) (shm VMAs).
+  // REQUIRES: mu NOT held.
+  void InvalidateFile(const FileMemory& fm, int64_t lo, int64_t hi);
   // Writes v's populated pages in [lo, hi) back to the file if v is a
   // MAP_SHARED file mapping that was ever writable. Best effort.
   void WriteBack(mm::Vma& v, uint64_t lo, uint64_t hi);

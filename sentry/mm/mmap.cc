@@ -66,11 +66,19 @@ ErrnoOr<uint64_t> MemoryManager::Mmap(const MmapOptions& o) {
                                   stack && !shared ? mm::kStackReserve : 0, 0));
     it->second.max_prot = o.max_prot;
     it->second.growsdown = stack;
+    // MAP_POPULATE / MAP_LOCKED: the pages get memory now (mincore sees
+    // them resident, later first touches cost no host page allocation).
+    if (o.flags & (MAP_POPULATE | MAP_LOCKED)) m.mf.Commit(it->second.MfOffset(addr), len);
     return addr;
   }
 
-  // File mapping: the backing is allocated now but filled on demand.
-  PAL_TRY(auto backing, mm::Backing::Allocate(m.mf, len, shared, /*file_backed=*/true));
+  // File mapping: a shared one of a file in the MemoryFile maps the file's
+  // pages; any other gets a backing now, filled on demand.
+  FileMemory* shm = shared ? o.file->Memory() : nullptr;
+  std::shared_ptr<mm::Backing> backing;
+  if (!shm) {
+    PAL_TRY(backing, mm::Backing::Allocate(m.mf, len, shared, /*file_backed=*/true));
+  }
   if (fixed) m.RemoveRange(addr, addr + len);
   Vma v;
   v.start = addr;
@@ -78,11 +86,16 @@ ErrnoOr<uint64_t> MemoryManager::Mmap(const MmapOptions& o) {
   v.prot = o.prot;
   v.max_prot = o.max_prot;
   v.shared = shared;
-  v.written = shared && (o.prot & PROT_WRITE);
+  v.written = shared && (o.prot & PROT_WRITE) && !shm;
   v.file = o.file;
   v.file_off = static_cast<uint64_t>(o.offset);
   v.name = o.name.empty() ? o.file->Name() : o.name;
   v.backing = std::move(backing);
+  v.shm = shm;
+  if (shm) {
+    v.backing_off = v.file_off;  // see Vma::backing
+    shm->AddMapper(m.mapper);
+  }
   v.mapped.Resize(len / kPageSize);
   Vma& in = m.vmas.emplace(addr, std::move(v)).first->second;
   // MAP_POPULATE / MAP_LOCKED pre-fault what exists of the file; errors
@@ -139,7 +152,7 @@ Errno MemoryManager::Mprotect(uint64_t addr, uint64_t len, int prot) {
     }
     if (v.prot != prot) {
       v.prot = prot;
-      if (v.shared && (prot & PROT_WRITE)) v.written = true;
+      if (v.shared && !v.shm && (prot & PROT_WRITE)) v.written = true;
       // Re-map what is mapped with the new protection; unmapped file pages
       // pick it up when they are faulted in.
       if (Errno e = m.MapVma(v, v.start, v.end); !e.ok()) {

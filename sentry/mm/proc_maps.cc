@@ -82,6 +82,14 @@ uint64_t MemoryManager::ResidentSize() {
   // a shared backing count for every mm mapping them, as Linux's RSS does.
   uint64_t total = 0;
   for (const auto& [start, v] : impl_->vmas) {
+    if (!v.backing) {
+      // The file's pages (shm) this mm has mapped; nothing past an object.
+      if (v.shm) {
+        v.mapped.ForEachRun(0, v.mapped.size(), true,
+                            [&](uint64_t a, uint64_t b) { total += (b - a) * mm::kPageSize; });
+      }
+      continue;
+    }
     impl_->mf.ForEachPopulated(v.MfOffset(v.start), v.len(),
                                [&](uint64_t, uint64_t n) { total += n; });
   }

@@ -14,6 +14,13 @@ using mm::Vma;
 Errno MemoryManager::Impl::GrowUp(Iter it, uint64_t extra, uint64_t spare_above) {
   Vma& v = it->second;
   const uint64_t old_end = v.end;
+  if (!v.backing) {
+    // No backing to outgrow: the file's pages continue (shm, SIGBUS past
+    // end of file), or this already lies past a shared object's end.
+    v.end += extra;
+    if (v.shm) v.mapped.Resize(v.len() / kPageSize);
+    return Errno::Ok();
+  }
   mm::Backing& b = *v.backing;
   // In place: this VMA owns the top of a private backing with room left.
   if (!b.shared() && v.BackingOff(old_end) == b.used_hi && b.len() - b.used_hi >= extra) {
@@ -34,6 +41,21 @@ Errno MemoryManager::Impl::GrowUp(Iter it, uint64_t extra, uint64_t spare_above)
   // Otherwise a new VMA continues this one (same attributes, next file
   // offset) on a backing of its own; Continues() lets mremap and
   // /proc/pid/maps treat the pair as one mapping.
+  if (!v.is_file() && v.shared) {
+    // A shared anonymous object keeps its size (as the shmem file behind
+    // it on Linux does): the grown part lies past its end, has no backing
+    // and raises SIGBUS when touched.
+    Vma n;
+    n.start = old_end;
+    n.end = old_end + extra;
+    n.prot = v.prot;
+    n.max_prot = v.max_prot;
+    n.shared = true;
+    n.dontfork = v.dontfork;
+    n.name = v.name;
+    vmas.emplace(n.start, std::move(n));
+    return Errno::Ok();
+  }
   if (!v.is_file()) {
     PAL_TRY(auto nit, NewAnonVma(old_end, extra, v.prot, v.shared, v.name, 0, spare_above));
     Vma& n = nit->second;

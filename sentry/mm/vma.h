@@ -22,6 +22,7 @@
 #include <string>
 
 #include "base/errno.h"
+#include "sentry/mm/file_memory.h"
 #include "sentry/mm/mappable_file.h"
 #include "sentry/mm/memory_file.h"
 #include "sentry/mm/page_bitmap.h"
@@ -93,15 +94,19 @@ struct Vma {
   std::shared_ptr<MappableFile> file;  // null: anonymous
   uint64_t file_off = 0;               // file offset of start
   std::string name;                    // "[heap]", "[stack]", a path, or ""
+  // Null for a MAP_SHARED mapping of a file with FileMemory (tmpfs): it
+  // maps the file's own pages (shm), and backing_off is then the file
+  // offset of start, so splitting and merging need no special case.
   std::shared_ptr<Backing> backing;
   uint64_t backing_off = 0;  // backing offset of start
+  FileMemory* shm = nullptr;  // kept alive by `file`
   // File VMAs: pages mapped in this mm's AddressSpace. Anonymous VMAs are
   // always mapped whole, so they leave this empty.
   PageBitmap mapped;
 
   uint64_t len() const { return end - start; }
   bool is_file() const { return file != nullptr; }
-  // MemoryFile offset of addr. REQUIRES: start <= addr <= end.
+  // MemoryFile offset of addr. REQUIRES: start <= addr <= end, backing.
   uint64_t MfOffset(uint64_t addr) const { return backing->offset() + backing_off + (addr - start); }
   // Backing offset and page index of addr.
   uint64_t BackingOff(uint64_t addr) const { return backing_off + (addr - start); }

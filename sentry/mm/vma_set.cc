@@ -104,12 +104,26 @@ void MemoryManager::Impl::MergeRange(uint64_t lo, uint64_t hi) {
 }
 
 Errno MemoryManager::Impl::MapVma(const Vma& v, uint64_t lo, uint64_t hi) {
-  if (!v.is_file()) return as->MapFile(lo, hi - lo, v.MfOffset(lo), v.prot);
+  if (!v.is_file()) {
+    if (!v.backing) return Errno::Ok();  // past a shared object's end: never mapped
+    return as->MapFile(lo, hi - lo, v.MfOffset(lo), v.prot);
+  }
   Errno err;
   v.mapped.ForEachRun(v.Page(lo), v.Page(hi), true, [&](uint64_t a, uint64_t b) {
     if (!err.ok()) return;
     uint64_t s = v.start + a * kPageSize;
-    err = as->MapFile(s, (b - a) * kPageSize, v.MfOffset(s), v.prot);
+    if (!v.shm) {
+      err = as->MapFile(s, (b - a) * kPageSize, v.MfOffset(s), v.prot);
+      return;
+    }
+    // The file's pages where they are now (a run may span chunks). Pages
+    // past end of file stay unmapped: their next touch is a SIGBUS.
+    ErrnoOr<int64_t> r = v.shm->ForEachPageRun(
+        static_cast<int64_t>(v.FileOffset(s)), static_cast<int64_t>(v.FileOffset(s + (b - a) * kPageSize)),
+        true, [&](int64_t fo, uint64_t mo, uint64_t len) {
+          if (err.ok()) err = as->MapFile(v.start + (static_cast<uint64_t>(fo) - v.file_off), len, mo, v.prot);
+        });
+    if (!r.ok()) err = r.error();
   });
   return err;
 }
@@ -127,6 +141,7 @@ void MemoryManager::Impl::RemoveRange(uint64_t lo, uint64_t hi) {
   // Unmap before releasing pages so no thread of the app sees them zeroed.
   as->Unmap(lo, hi - lo);
   for (Vma& v : gone) {
+    if (!v.backing) continue;  // shm: the file's pages stay the file's
     mm::Backing& b = *v.backing;
     // Shared pages may still be mapped by a forked mm: they go only with the
     // backing. Private ones are this VMA's alone (see vma.h). If this VMA

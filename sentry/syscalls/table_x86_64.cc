@@ -20,7 +20,7 @@ constexpr SyscallEntry kRows[] = {
     {6, "lstat", &sys::Lstat, SupportLevel::kSupported, "", "path,stat"},
     {7, "poll", &sys::Poll, SupportLevel::kSupported, "", "ptr,int,int"},
     {8, "lseek", &sys::Lseek, SupportLevel::kSupported, "", "fd,int,whence"},
-    {9, "mmap", &sys::Mmap, SupportLevel::kPartial, "MAP_SHARED file mappings are written back on msync/munmap only", "ptr,size,prot,mflags,fd,hex"},
+    {9, "mmap", &sys::Mmap, SupportLevel::kPartial, "MAP_SHARED mappings of tmpfs files share the file's pages; of host (gofer) files, a copy written back on msync/munmap only", "ptr,size,prot,mflags,fd,hex"},
     {10, "mprotect", &sys::Mprotect, SupportLevel::kSupported, "", "ptr,size,prot"},
     {11, "munmap", &sys::Munmap, SupportLevel::kSupported, "", "ptr,size"},
     {12, "brk", &sys::Brk, SupportLevel::kSupported, "", "ptr"},

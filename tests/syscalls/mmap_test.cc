@@ -284,6 +284,118 @@ TEST_F(MmapTest, SharedAnonymousMappingIsSharedAcrossFork) {
   munmap(priv, kPage);
 }
 
+// "MAP_SHARED Share this mapping. Updates to the mapping are visible to
+// other processes mapping the same region, and (in the case of file-backed
+// mappings) are carried through to the underlying file." msync is only
+// about writeback: read() and the mapping see the same pages at once.
+TEST_F(MmapTest, StoreThroughSharedMappingIsSeenByRead) {
+  FileDescriptor fd = OpenFile(std::string(2 * kPage, '.'), O_RDWR);
+  char* p = static_cast<char*>(mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(p, SyscallSucceeds());
+  memcpy(p + kPage + 5, "direct", 6);
+  char buf[6];
+  ASSERT_THAT(pread(fd.get(), buf, 6, kPage + 5), SyscallSucceedsWithValue(6));
+  EXPECT_EQ(std::string(buf, 6), "direct");
+  // A second mapping of the same file sees the same pages.
+  char* q = static_cast<char*>(mmap(nullptr, 2 * kPage, PROT_READ, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(q, SyscallSucceeds());
+  EXPECT_EQ(std::string(q + kPage + 5, 6), "direct");
+  ASSERT_THAT(pwrite(fd.get(), "again", 5, 7), SyscallSucceedsWithValue(5));
+  EXPECT_EQ(std::string(p + 7, 5), "again");
+  EXPECT_EQ(std::string(q + 7, 5), "again");
+  munmap(q, 2 * kPage);
+  munmap(p, 2 * kPage);
+}
+
+TEST_F(MmapTest, SharedFileMappingIsSharedWithForkedChild) {
+  FileDescriptor fd = OpenFile(std::string(kPage, '.'), O_RDWR);
+  char* p = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(p, SyscallSucceeds());
+  p[0] = 'p';
+  int status = RunInChild([&] {
+    CHILD_CHECK(p[0] == 'p');
+    p[1] = 'c';  // through the inherited mapping
+    CHILD_CHECK(pwrite(fd.get(), "w", 1, 2) == 1);  // through the file
+    return 0;
+  });
+  EXPECT_TRUE(ExitedWith(status, 0));
+  EXPECT_EQ(std::string(p, 3), "pcw");
+  char buf[3];
+  ASSERT_THAT(pread(fd.get(), buf, 3, 0), SyscallSucceedsWithValue(3));
+  EXPECT_EQ(std::string(buf, 3), "pcw");
+  munmap(p, kPage);
+}
+
+TEST_F(MmapTest, SharedFileMappingOfAFileMappedByAnotherProcess) {
+  FileDescriptor fd = OpenFile(std::string(kPage, '.'), O_RDWR);
+  // The child maps the file itself (not inherited) and stores into it.
+  int status = RunInChild([&] {
+    char* c = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+    CHILD_CHECK(c != MAP_FAILED);
+    memcpy(c + 100, "child", 5);
+    return 0;  // exits without msync or munmap
+  });
+  EXPECT_TRUE(ExitedWith(status, 0));
+  char* p = static_cast<char*>(mmap(nullptr, kPage, PROT_READ, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(p, SyscallSucceeds());
+  EXPECT_EQ(std::string(p + 100, 5), "child");
+  munmap(p, kPage);
+}
+
+// "SIGBUS Attempted access to a page of the buffer that lies beyond the
+// end of the mapped file" -- also after the file shrank under the mapping.
+TEST_F(MmapTest, TruncatingSharedMappedFileRaisesSigbusPastEnd) {
+  FileDescriptor fd = OpenFile(std::string(3 * kPage, 'x'), O_RDWR);
+  char* p = static_cast<char*>(mmap(nullptr, 3 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(p, SyscallSucceeds());
+  EXPECT_EQ(p[2 * kPage], 'x');  // mapped now
+  ASSERT_THAT(ftruncate(fd.get(), kPage + 10), SyscallSucceeds());
+  EXPECT_EQ(p[kPage + 9], 'x');
+  EXPECT_EQ(p[kPage + 10], 0) << "the rest of the page holding end of file reads as zeros";
+  FaultResult r = TouchMemory(p + 2 * kPage, false);
+  EXPECT_TRUE(r.faulted);
+  EXPECT_EQ(r.signo, SIGBUS);
+  EXPECT_EQ(r.info.si_addr, p + 2 * kPage);
+  // Growing the file again makes the page part of it, reading zeros.
+  ASSERT_THAT(ftruncate(fd.get(), 3 * kPage), SyscallSucceeds());
+  EXPECT_FALSE(TouchMemory(p + 2 * kPage, false).faulted);
+  EXPECT_EQ(p[2 * kPage], 0);
+  munmap(p, 3 * kPage);
+}
+
+// MAP_PRIVATE: "Updates to the mapping are not visible to other processes
+// mapping the same file": once a page is written, it is this mapping's own.
+TEST_F(MmapTest, PrivateFileMappingKeepsItsCopyAfterWrite) {
+  FileDescriptor fd = OpenFile(std::string(kPage, 'o'), O_RDWR);
+  char* priv = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get(), 0));
+  ASSERT_THAT(priv, SyscallSucceeds());
+  char* shared = static_cast<char*>(mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(shared, SyscallSucceeds());
+  priv[0] = 'P';
+  shared[0] = 'S';
+  shared[1] = 'S';
+  ASSERT_THAT(pwrite(fd.get(), "W", 1, 2), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(priv[0], 'P');
+  EXPECT_EQ(std::string(shared, 3), "SSW");
+  munmap(shared, kPage);
+  munmap(priv, kPage);
+}
+
+TEST_F(MmapTest, PunchingAHoleZeroesSharedMapping) {
+  FileDescriptor fd = OpenFile(std::string(2 * kPage, 'h'), O_RDWR);
+  char* p = static_cast<char*>(mmap(nullptr, 2 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+  ASSERT_THAT(p, SyscallSucceeds());
+  EXPECT_EQ(p[0], 'h');
+  ASSERT_THAT(fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, kPage), SyscallSucceeds());
+  EXPECT_EQ(p[0], 0);
+  EXPECT_EQ(p[kPage], 'h');
+  p[1] = 'n';  // the page can be written again, and read() sees it
+  char b;
+  ASSERT_THAT(pread(fd.get(), &b, 1, 1), SyscallSucceedsWithValue(1));
+  EXPECT_EQ(b, 'n');
+  munmap(p, 2 * kPage);
+}
+
 TEST_F(MmapTest, LargeSparseMappingTouchesFewPages) {
   const size_t len = 256u << 20;  // 256 MiB of address space.
   char* p = MapAnon(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "sentry/fsimpl/pipe/fifo.h"
+#include "sentry/mm/file_memory.h"
 #include "sentry/mm/mappable_file.h"
 #include "sentry/vfs/inode.h"
 
@@ -145,9 +146,11 @@ class DirInode : public TmpfsInode {
 class RegularInode : public TmpfsInode {
  public:
   RegularInode(std::shared_ptr<Filesystem> fs, uint32_t perm, uid_t uid, gid_t gid);
-  ~RegularInode() override;
 
   ErrnoOr<FileRef> Open(const OpenRequest& req) override;
+  // Truncation drops mappings of the pages past the new end, which must
+  // happen without mu_ held (lock order: mm before file).
+  Errno SetAttr(const SetAttrRequest& req) override;
 
   // Data access shared by the file description and mmap. Reads past the
   // end are short; holes read as zeros.
@@ -155,24 +158,22 @@ class RegularInode : public TmpfsInode {
   // append: write at the end (O_APPEND); *end gets the offset after the
   // write. EFBIG past the maximum file size.
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end);
-  int64_t Size();
+  int64_t Size() { return data_.Size(); }
   // SEEK_DATA / SEEK_HOLE at page granularity; ENXIO at or past the end.
-  ErrnoOr<int64_t> SeekDataOrHole(int64_t off, bool hole);
+  ErrnoOr<int64_t> SeekDataOrHole(int64_t off, bool hole) { return data_.SeekDataOrHole(off, hole); }
   // fallocate(2): mode 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE.
   Errno Allocate(int mode, int64_t off, int64_t len);
+  // The pages, shared with MAP_SHARED mappings.
+  FileMemory& data() { return data_; }
 
  protected:
-  int64_t SizeLocked() override { return size_; }
-  int64_t BlocksLocked() override { return static_cast<int64_t>(pages_.size()) * (kPageSize / 512); }
-  Errno ResizeLocked(int64_t size) override;
+  int64_t SizeLocked() override { return data_.Size(); }
+  int64_t BlocksLocked() override { return data_.Pages() * (kPageSize / 512); }
 
  private:
-  void DropPagesLocked(int64_t first_page, int64_t end_page);  // [first, end)
-  void ZeroLocked(int64_t off, int64_t len);                   // within allocated pages only
-  uint8_t* PageLocked(int64_t index, bool create);
-
-  std::map<int64_t, std::unique_ptr<uint8_t[]>> pages_;  // guarded by mu_
-  int64_t size_ = 0;                                     // guarded by mu_
+  // The bytes live in the MemoryFile (see file_memory.h), with their own
+  // lock; mu_ guards only the attributes.
+  FileMemory data_;
 };
 
 // mmap source for a tmpfs regular file.
@@ -183,6 +184,7 @@ class TmpfsMappable : public MappableFile {
   ErrnoOr<int64_t> ReadAt(std::span<uint8_t> dst, int64_t off) override { return inode_->ReadAt(dst, off, false); }
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off) override;
   int64_t Size() override { return inode_->Size(); }
+  FileMemory* Memory() override { return &inode_->data(); }
   std::string Name() const override { return name_; }
   uint64_t Dev() const override { return inode_->fs().dev; }
   uint64_t Ino() const override { return inode_->ino(); }

@@ -1,4 +1,4 @@
-// tmpfs regular files: sparse page storage, the open-file description
+// tmpfs regular files: the data (a FileMemory in the MemoryFile), the open-file description
 // (offset, O_APPEND, SEEK_DATA/SEEK_HOLE, fallocate) and the mmap source.
 #include <linux/falloc.h>
 
@@ -13,8 +13,6 @@
 namespace palisade::tmpfs {
 
 namespace {
-
-constexpr int64_t kMaxFileSize = std::numeric_limits<int64_t>::max();  // MAX_LFS_FILESIZE
 
 class RegularFile : public vfs::InodeFile {
  public:
@@ -85,146 +83,52 @@ class RegularFile : public vfs::InodeFile {
 }  // namespace
 
 RegularInode::RegularInode(std::shared_ptr<Filesystem> fs, uint32_t perm, uid_t uid, gid_t gid)
-    : TmpfsInode(std::move(fs), S_IFREG | (perm & 07777), uid, gid) {}
-
-RegularInode::~RegularInode() { fs_->pages.fetch_sub(static_cast<int64_t>(pages_.size())); }
+    : TmpfsInode(std::move(fs), S_IFREG | (perm & 07777), uid, gid),
+      data_(MemoryFile::ForFiles(), &fs_->pages) {}
 
 ErrnoOr<FileRef> RegularInode::Open(const OpenRequest& req) {
   auto self = std::static_pointer_cast<RegularInode>(shared_from_this());
   return FileRef(std::make_shared<RegularFile>(std::move(self), req.flags));
 }
 
-uint8_t* RegularInode::PageLocked(int64_t index, bool create) {
-  auto it = pages_.find(index);
-  if (it != pages_.end()) return it->second.get();
-  if (!create) return nullptr;
-  auto page = std::make_unique<uint8_t[]>(kPageSize);  // zero-filled
-  uint8_t* p = page.get();
-  pages_.emplace(index, std::move(page));
-  fs_->pages.fetch_add(1);
-  return p;
-}
-
-void RegularInode::DropPagesLocked(int64_t first_page, int64_t end_page) {
-  auto it = pages_.lower_bound(first_page);
-  while (it != pages_.end() && it->first < end_page) {
-    it = pages_.erase(it);
-    fs_->pages.fetch_sub(1);
+Errno RegularInode::SetAttr(const SetAttrRequest& req) {
+  if (!(req.mask & SetAttrRequest::kSize)) return TmpfsInode::SetAttr(req);
+  if (req.size < 0) return Errno(EINVAL);
+  const int64_t old = data_.Size();
+  PAL_TRY_ERRNO(data_.Truncate(req.size));
+  SetAttrRequest rest = req;
+  rest.mask &= ~SetAttrRequest::kSize;
+  if (old != req.size && !(rest.mask & SetAttrRequest::kMtime)) {  // as shmem_setattr
+    rest.mask |= SetAttrRequest::kMtime;
+    rest.mtime = vfs::Now();
   }
-}
-
-void RegularInode::ZeroLocked(int64_t off, int64_t len) {
-  while (len > 0) {
-    int64_t in = off % kPageSize;
-    int64_t n = std::min(len, kPageSize - in);
-    if (uint8_t* p = PageLocked(off / kPageSize, false)) memset(p + in, 0, n);
-    off += n;
-    len -= n;
-  }
+  return TmpfsInode::SetAttr(rest);
 }
 
 ErrnoOr<int64_t> RegularInode::ReadAt(std::span<uint8_t> dst, int64_t off, bool update_atime) {
   if (off < 0) return Errno(EINVAL);
-  std::lock_guard<std::mutex> l(mu_);
-  if (update_atime) AccessedLocked();
-  if (off >= size_) return int64_t{0};
-  int64_t total = std::min<int64_t>(static_cast<int64_t>(dst.size()), size_ - off);
-  int64_t done = 0;
-  while (done < total) {
-    int64_t pos = off + done;
-    int64_t in = pos % kPageSize;
-    int64_t n = std::min(total - done, kPageSize - in);
-    if (const uint8_t* p = PageLocked(pos / kPageSize, false)) {
-      memcpy(dst.data() + done, p + in, n);
-    } else {
-      memset(dst.data() + done, 0, n);  // a hole
-    }
-    done += n;
+  if (update_atime) {
+    std::lock_guard<std::mutex> l(mu_);
+    AccessedLocked();
   }
-  return total;
+  return data_.Read(dst, off);
 }
 
 ErrnoOr<int64_t> RegularInode::WriteAt(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (append) off = size_;
-  if (off < 0) return Errno(EINVAL);
-  int64_t total = static_cast<int64_t>(src.size());
-  if (total == 0) {
-    *end = off;
-    return int64_t{0};
+  PAL_TRY(int64_t n, data_.Write(src, off, append, end));
+  if (n > 0) {
+    std::lock_guard<std::mutex> l(mu_);
+    mtime_ = ctime_ = vfs::Now();
   }
-  if (off >= kMaxFileSize) return Errno(EFBIG);
-  total = std::min(total, kMaxFileSize - off);  // a short write up to the limit, as Linux
-  int64_t done = 0;
-  while (done < total) {
-    int64_t pos = off + done;
-    int64_t in = pos % kPageSize;
-    int64_t n = std::min(total - done, kPageSize - in);
-    memcpy(PageLocked(pos / kPageSize, true) + in, src.data() + done, n);
-    done += n;
-  }
-  size_ = std::max(size_, off + total);
-  mtime_ = ctime_ = vfs::Now();
-  *end = off + total;
-  return total;
-}
-
-int64_t RegularInode::Size() {
-  std::lock_guard<std::mutex> l(mu_);
-  return size_;
-}
-
-ErrnoOr<int64_t> RegularInode::SeekDataOrHole(int64_t off, bool hole) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (off < 0 || off >= size_) return Errno(ENXIO);
-  int64_t index = off / kPageSize;
-  if (!hole) {
-    if (pages_.count(index)) return off;
-    auto it = pages_.lower_bound(index);
-    if (it == pages_.end() || it->first * kPageSize >= size_) return Errno(ENXIO);
-    return it->first * kPageSize;
-  }
-  if (!pages_.count(index)) return off;
-  while (pages_.count(index + 1)) index++;
-  return std::min(size_, (index + 1) * kPageSize);  // end of file counts as a hole
-}
-
-Errno RegularInode::ResizeLocked(int64_t size) {
-  if (size < size_) {
-    // Drop whole pages past the new end and zero the rest of the last one,
-    // so a later extension reads zeros.
-    int64_t keep = (size + kPageSize - 1) / kPageSize;
-    DropPagesLocked(keep, std::numeric_limits<int64_t>::max());
-    if (size % kPageSize) ZeroLocked(size, kPageSize - size % kPageSize);
-  }
-  size_ = size;
-  return Errno::Ok();
+  return n;
 }
 
 Errno RegularInode::Allocate(int mode, int64_t off, int64_t len) {
-  int64_t end;
-  if (off < 0 || len <= 0) return Errno(EINVAL);
-  if (__builtin_add_overflow(off, len, &end)) return Errno(EFBIG);
-  std::lock_guard<std::mutex> l(mu_);
-  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
-    end = std::min(end, size_);
-    if (off >= end) return Errno::Ok();
-    // Whole pages go away; partial ones at either edge are zeroed.
-    int64_t first_full = (off + kPageSize - 1) / kPageSize, end_full = end / kPageSize;
-    if (first_full < end_full) {
-      ZeroLocked(off, first_full * kPageSize - off);
-      DropPagesLocked(first_full, end_full);
-      ZeroLocked(end_full * kPageSize, end - end_full * kPageSize);
-    } else {
-      ZeroLocked(off, end - off);
-    }
-    mtime_ = ctime_ = vfs::Now();
-    return Errno::Ok();
-  }
-  if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE) return Errno(EOPNOTSUPP);
-  for (int64_t i = off / kPageSize; i * kPageSize < end; i++) PageLocked(i, true);
-  if (mode == 0 && end > size_) {
-    size_ = end;
+  bool changed = false;
+  PAL_TRY_ERRNO(data_.Allocate(mode, off, len, &changed));
+  if (changed) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (mode & FALLOC_FL_PUNCH_HOLE) mtime_ = vfs::Now();
     ctime_ = vfs::Now();
   }
   return Errno::Ok();

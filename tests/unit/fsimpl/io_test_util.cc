@@ -14,7 +14,7 @@
 namespace palisade::testing {
 
 IoTest::IoTest() {
-  auto mf = MemoryFile::Create(0);
+  auto mf = MemoryFile::Create(1 << 20);  // real (tmpfs needs one), small: the app memory is doubled
   kernel_ = std::make_shared<Kernel>(std::move(*mf), std::make_unique<FakePlatform>(), KernelOptions{});
   auto tg = std::make_shared<ThreadGroup>(*kernel_, 1);
   for (int r = 0; r < RLIM_NLIMITS; r++) getrlimit(r, &tg->rlimits[r]);

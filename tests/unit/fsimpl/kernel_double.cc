@@ -1,7 +1,7 @@
 // Test doubles for the fsimpl unit tests (see io_test_util.h): the Kernel
-// constructor, an identity-mapped MemoryManager, MemoryFile's factory (so
-// a Kernel can hold one) and SendSigpipe. None of the real definitions of
-// these are linked into the test binaries.
+// constructor, an identity-mapped MemoryManager and SendSigpipe. None of
+// the real definitions of these are linked into the test binaries. The
+// MemoryFile is the real one (tmpfs keeps its file data in it).
 #include <signal.h>
 
 #include <cstring>
@@ -21,13 +21,6 @@ Kernel::Kernel(std::unique_ptr<MemoryFile> mf, std::unique_ptr<platform::Platfor
 Kernel::~Kernel() = default;
 // The doubled Kernel never creates a vDSO; its destructor only has to link.
 loader::Vdso::~Vdso() = default;
-
-MemoryFile::MemoryFile(UniqueFd fd, uint8_t* base, uint64_t capacity)
-    : fd_(std::move(fd)), base_(base), capacity_(capacity) {}
-MemoryFile::~MemoryFile() = default;
-absl::StatusOr<std::unique_ptr<MemoryFile>> MemoryFile::Create(uint64_t) {
-  return std::unique_ptr<MemoryFile>(new MemoryFile(UniqueFd(), nullptr, 0));
-}
 
 struct MemoryManager::Impl {};
 MemoryManager::MemoryManager(MemoryFile&, platform::Platform&) {}

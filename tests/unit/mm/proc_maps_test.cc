@@ -86,6 +86,19 @@ TEST_F(MmTest, MadviseArgumentChecks) {
   EXPECT_EQ(mm_->Madvise(a, kPage, MADV_REMOVE), Errno(EINVAL));       // private
 }
 
+TEST_F(MmTest, PopulateAndMlockGiveAnonymousPagesMemory) {
+  uint64_t a = MapAnon(3 * kPage, kRW, kAnon | MAP_POPULATE);
+  std::vector<uint8_t> vec(3);
+  ASSERT_TRUE(mm_->Mincore(a, 3 * kPage, vec).ok());
+  EXPECT_EQ(vec, std::vector<uint8_t>({1, 1, 1}));
+  uint64_t b = MapAnon(3 * kPage);
+  ASSERT_TRUE(mm_->Mincore(b, 3 * kPage, vec).ok());
+  EXPECT_EQ(vec, std::vector<uint8_t>({0, 0, 0}));
+  ASSERT_TRUE(mm_->Mlock(b + kPage, kPage, true).ok());
+  ASSERT_TRUE(mm_->Mincore(b, 3 * kPage, vec).ok());
+  EXPECT_EQ(vec, std::vector<uint8_t>({0, 1, 0}));
+}
+
 TEST_F(MmTest, MincoreReportsPagesWithMemory) {
   uint64_t a = MapAnon(4 * kPage);
   Put(a + kPage, 1);

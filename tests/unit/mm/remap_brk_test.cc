@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "tests/unit/mm/mm_test_util.h"
 
@@ -135,6 +136,33 @@ TEST_F(MmTest, MremapMovesFileMappings) {
   // The grown part continues the file.
   EXPECT_EQ(Get(*r + 3 * kPage + 1), data[3 * kPage + 1]);
   EXPECT_EQ(Get(*r + 1), data[1]);
+}
+
+// A shared anonymous object keeps its size: what mremap adds lies past its
+// end, has no memory and raises SIGBUS (EFAULT for the sentry's copies).
+TEST_F(MmTest, MremapGrowingSharedAnonymousMemoryIsPastItsEnd) {
+  uint64_t a = MapAnon(kPage, kRW, MAP_SHARED | MAP_ANONYMOUS);
+  Put(a, 's');
+  auto b = mm_->Mremap(a, kPage, 3 * kPage, MREMAP_MAYMOVE, 0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(Get(*b), 's');
+  EXPECT_EQ(mm_->HandleFault(*b + kPage), FaultResult::kBusError);
+  EXPECT_EQ(AppByte(*b + kPage), -1);
+  uint8_t c = 0;
+  EXPECT_EQ(mm_->CopyOut(*b + 2 * kPage, &c, 1), Errno(EFAULT));
+  std::vector<uint8_t> vec(3);
+  ASSERT_TRUE(mm_->Mincore(*b, 3 * kPage, vec).ok());
+  EXPECT_EQ(vec[1] | vec[2], 0);
+  // It forks, moves, grows again and unmaps like any mapping.
+  auto child = mm_->Fork();
+  ASSERT_TRUE(child.ok());
+  EXPECT_EQ((*child)->HandleFault(*b + kPage), FaultResult::kBusError);
+  auto d = mm_->Mremap(*b, 3 * kPage, 4 * kPage, MREMAP_MAYMOVE, 0);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(Get(*d), 's');
+  EXPECT_EQ(mm_->HandleFault(*d + 3 * kPage), FaultResult::kBusError);
+  EXPECT_TRUE(mm_->Munmap(*d, 4 * kPage).ok());
+  EXPECT_EQ(mm_->HandleFault(*d + kPage), FaultResult::kBadAddress);
 }
 
 TEST_F(MmTest, MremapErrors) {

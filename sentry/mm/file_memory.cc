@@ -1,0 +1,310 @@
+// FileMemory: in-memory file data in the MemoryFile (see file_memory.h).
+#include "sentry/mm/file_memory.h"
+
+#include <linux/falloc.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <bit>
+#include <cstring>
+#include <limits>
+
+namespace palisade {
+
+namespace {
+
+constexpr int64_t kMaxFileSize = std::numeric_limits<int64_t>::max();  // MAX_LFS_FILESIZE
+
+int64_t PageUp(int64_t v) {
+  return v > kMaxFileSize - (FileMemory::kPageSize - 1)
+             ? kMaxFileSize / FileMemory::kPageSize * FileMemory::kPageSize
+             : (v + FileMemory::kPageSize - 1) / FileMemory::kPageSize * FileMemory::kPageSize;
+}
+
+// Bits [first, last) of a chunk's page mask.
+uint64_t Bits(int64_t first, int64_t last) {
+  const int64_t n = last - first;
+  if (n <= 0) return 0;
+  return (n == 64 ? ~0ull : ((1ull << n) - 1)) << first;
+}
+
+// Data moves with pread/pwrite on the memfd rather than memcpy through the
+// sentry's mapping of it: a write to new pages then allocates them in the
+// kernel's write path, without a page fault per 4 KiB page (faults are the
+// dominant cost on virtualized hosts), and reads touch no page tables.
+bool HostCopy(bool write, int fd, uint8_t* buf, int64_t len, uint64_t off) {
+  while (len > 0) {
+    ssize_t n = write ? ::pwrite(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off))
+                      : ::pread(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf += n;
+    len -= n;
+    off += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+FileMemory::FileMemory(MemoryFile& mf, std::atomic<int64_t>* pages_counter)
+    : mf_(mf), pages_counter_(pages_counter) {}
+
+FileMemory::~FileMemory() {
+  for (auto& [index, c] : chunks_) mf_.Free(c.mf_off, kChunkSize);
+  if (pages_counter_) pages_counter_->fetch_sub(pages_);
+}
+
+ErrnoOr<FileMemory::Chunk*> FileMemory::ChunkLocked(int64_t index, bool create) {
+  auto it = chunks_.find(index);
+  if (it != chunks_.end()) return &it->second;
+  if (!create) return static_cast<Chunk*>(nullptr);
+  // Allocate() hands out zero-filled (hole-punched) memory.
+  ErrnoOr<uint64_t> off = mf_.Allocate(kChunkSize);
+  if (!off.ok()) return Errno(ENOSPC);
+  return &chunks_.emplace(index, Chunk{*off, 0}).first->second;
+}
+
+void FileMemory::MarkPresentLocked(Chunk& c, uint64_t bits) {
+  const int64_t added = std::popcount(bits & ~c.present);
+  if (added == 0) return;
+  c.present |= bits;
+  pages_ += added;
+  if (pages_counter_) pages_counter_->fetch_add(added);
+}
+
+void FileMemory::DropLocked(int64_t lo, int64_t hi) {
+  for (auto it = chunks_.lower_bound(lo / kChunkSize); it != chunks_.end() && it->first * kChunkSize < hi; ++it) {
+    const int64_t base = it->first * kChunkSize;
+    const int64_t a = std::max(lo, base), b = std::min(hi, base + kChunkSize);
+    if (a >= b) continue;
+    Chunk& c = it->second;
+    const uint64_t bits = Bits((a - base) / kPageSize, (b - base) / kPageSize) & c.present;
+    if (bits == 0) continue;
+    // Punching the memfd also zaps the pages from every host mapping of
+    // them: mappings read zeros afterwards, as after a punch on Linux.
+    mf_.Decommit(c.mf_off + static_cast<uint64_t>(a - base), static_cast<uint64_t>(b - a));
+    c.present &= ~bits;
+    const int64_t gone = std::popcount(bits);
+    pages_ -= gone;
+    if (pages_counter_) pages_counter_->fetch_sub(gone);
+  }
+}
+
+void FileMemory::ZeroLocked(int64_t off, int64_t len) {
+  while (len > 0) {
+    const int64_t in = off % kChunkSize;
+    const int64_t n = std::min(len, kChunkSize - in);
+    auto it = chunks_.find(off / kChunkSize);
+    if (it != chunks_.end()) std::memset(mf_.Pointer(it->second.mf_off + static_cast<uint64_t>(in)), 0, n);
+    off += n;
+    len -= n;
+  }
+}
+
+void FileMemory::ReleaseTailLocked(int64_t end) {
+  if (ever_mapped_) return;
+  const int64_t first = (end + kChunkSize - 1) / kChunkSize;
+  for (auto it = chunks_.lower_bound(first); it != chunks_.end();) {
+    const int64_t gone = std::popcount(it->second.present);
+    pages_ -= gone;
+    if (pages_counter_) pages_counter_->fetch_sub(gone);
+    mf_.Free(it->second.mf_off, kChunkSize);
+    it = chunks_.erase(it);
+  }
+}
+
+ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
+  if (off < 0) return Errno(EINVAL);
+  std::lock_guard<std::mutex> l(mu_);
+  if (off >= size_) return int64_t{0};
+  const int64_t total = std::min<int64_t>(static_cast<int64_t>(dst.size()), size_ - off);
+  int64_t done = 0;
+  while (done < total) {
+    const int64_t pos = off + done;
+    const int64_t in = pos % kChunkSize;
+    const int64_t n = std::min(total - done, kChunkSize - in);
+    auto it = chunks_.find(pos / kChunkSize);
+    if (it != chunks_.end()) {
+      // Pages not present are memfd holes and read as zeros already.
+      const uint64_t mo = it->second.mf_off + static_cast<uint64_t>(in);
+      if (!HostCopy(false, mf_.fd(), dst.data() + done, n, mo)) {
+        if (done > 0) break;
+        return Errno(EIO);
+      }
+    } else {
+      std::memset(dst.data() + done, 0, n);
+    }
+    done += n;
+  }
+  return done;
+}
+
+ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (append) off = size_;
+  if (off < 0) return Errno(EINVAL);
+  int64_t total = static_cast<int64_t>(src.size());
+  if (total == 0) {
+    *end = off;
+    return int64_t{0};
+  }
+  if (off >= kMaxFileSize) return Errno(EFBIG);
+  total = std::min(total, kMaxFileSize - off);  // a short write up to the limit, as Linux
+  // One pwrite per run of chunks that lie back to back in the MemoryFile
+  // (those of a file written sequentially usually do).
+  struct Piece {
+    Chunk* chunk;
+    uint64_t bits;
+  };
+  std::vector<Piece> pieces;
+  int64_t done = 0;
+  while (done < total) {
+    int64_t run_len = 0;
+    uint64_t run_mo = 0;
+    pieces.clear();
+    while (done + run_len < total) {
+      const int64_t pos = off + done + run_len;
+      const int64_t in = pos % kChunkSize;
+      const int64_t n = std::min(total - done - run_len, kChunkSize - in);
+      ErrnoOr<Chunk*> c = ChunkLocked(pos / kChunkSize, true);
+      if (!c.ok()) break;
+      const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
+      if (run_len > 0 && mo != run_mo + static_cast<uint64_t>(run_len)) break;
+      if (run_len == 0) run_mo = mo;
+      pieces.push_back({*c, Bits(in / kPageSize, (in + n + kPageSize - 1) / kPageSize)});
+      run_len += n;
+    }
+    // Nothing to write: the MemoryFile is full (a short write, as a full
+    // tmpfs gives, or ENOSPC); a failed pwrite is the host out of memory.
+    if (run_len == 0 || !HostCopy(true, mf_.fd(), const_cast<uint8_t*>(src.data()) + done, run_len, run_mo)) {
+      if (done > 0) break;
+      return Errno(ENOSPC);
+    }
+    for (const Piece& p : pieces) MarkPresentLocked(*p.chunk, p.bits);
+    done += run_len;
+  }
+  size_ = std::max(size_, off + done);
+  *end = off + done;
+  return done;
+}
+
+int64_t FileMemory::Size() {
+  std::lock_guard<std::mutex> l(mu_);
+  return size_;
+}
+
+int64_t FileMemory::Pages() {
+  std::lock_guard<std::mutex> l(mu_);
+  return pages_;
+}
+
+Errno FileMemory::Truncate(int64_t size) {
+  if (size < 0) return Errno(EINVAL);
+  int64_t old;
+  std::vector<std::shared_ptr<FileMapper>> mappers;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    old = size_;
+    size_ = size;
+    if (size >= old) return Errno::Ok();
+    // Whole pages past the new end go; the rest of the last page is
+    // zeroed, so a later extension reads zeros.
+    const int64_t keep = PageUp(size);
+    DropLocked(keep, PageUp(old));
+    if (size % kPageSize) ZeroLocked(size, keep - size);
+    ReleaseTailLocked(size);
+    // Snapshot the live mappers; forget the dead ones.
+    std::erase_if(mappers_, [&](const std::weak_ptr<FileMapper>& w) {
+      auto m = w.lock();
+      if (!m) return true;
+      mappers.push_back(std::move(m));
+      return false;
+    });
+  }
+  // Outside mu_: mappers take their own (outer) locks. A fault racing with
+  // this sees the new size already and raises SIGBUS by itself.
+  for (auto& m : mappers) m->Invalidate(*this, PageUp(size), PageUp(old));
+  return Errno::Ok();
+}
+
+ErrnoOr<int64_t> FileMemory::SeekDataOrHole(int64_t off, bool hole) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (off < 0 || off >= size_) return Errno(ENXIO);
+  auto present = [&](int64_t page) {
+    auto it = chunks_.find(page / kChunkPages);
+    return it != chunks_.end() && ((it->second.present >> (page % kChunkPages)) & 1);
+  };
+  int64_t page = off / kPageSize;
+  const int64_t end_page = (size_ + kPageSize - 1) / kPageSize;
+  if (!hole) {
+    if (present(page)) return off;
+    // The next present page: walk chunks from page's on.
+    for (auto it = chunks_.lower_bound(page / kChunkPages); it != chunks_.end(); ++it) {
+      uint64_t bits = it->second.present;
+      const int64_t base = it->first * kChunkPages;
+      if (base < page) bits &= ~Bits(0, page - base);
+      if (bits == 0) continue;
+      const int64_t p = base + std::countr_zero(bits);
+      if (p >= end_page) break;
+      return p * kPageSize;
+    }
+    return Errno(ENXIO);
+  }
+  if (!present(page)) return off;
+  while (page + 1 < end_page && present(page + 1)) page++;
+  return std::min(size_, (page + 1) * kPageSize);  // end of file counts as a hole
+}
+
+Errno FileMemory::Allocate(int mode, int64_t off, int64_t len, bool* changed) {
+  *changed = false;
+  int64_t end;
+  if (off < 0 || len <= 0) return Errno(EINVAL);
+  if (__builtin_add_overflow(off, len, &end)) return Errno(EFBIG);
+  std::lock_guard<std::mutex> l(mu_);
+  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+    end = std::min(end, size_);
+    if (off >= end) return Errno::Ok();
+    // Whole pages go away; partial ones at either edge are zeroed.
+    const int64_t first_full = PageUp(off), end_full = end / kPageSize * kPageSize;
+    if (first_full < end_full) {
+      ZeroLocked(off, first_full - off);
+      DropLocked(first_full, end_full);
+      ZeroLocked(end_full, end - end_full);
+    } else {
+      ZeroLocked(off, end - off);
+    }
+    *changed = true;
+    return Errno::Ok();
+  }
+  if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE) return Errno(EOPNOTSUPP);
+  for (int64_t cur = off / kPageSize * kPageSize; cur < end;) {
+    const int64_t in = cur % kChunkSize;
+    const int64_t n = std::min(end - cur, kChunkSize - in);
+    PAL_TRY(Chunk * c, ChunkLocked(cur / kChunkSize, true));
+    MarkPresentLocked(*c, Bits(in / kPageSize, (in + n + kPageSize - 1) / kPageSize));
+    cur += n;
+  }
+  if (mode == 0 && end > size_) {
+    size_ = end;
+    *changed = true;
+  }
+  return Errno::Ok();
+}
+
+void FileMemory::AddMapper(const std::shared_ptr<FileMapper>& m) {
+  std::lock_guard<std::mutex> l(mu_);
+  ever_mapped_ = true;
+  for (auto it = mappers_.begin(); it != mappers_.end();) {
+    auto live = it->lock();
+    if (!live) {
+      it = mappers_.erase(it);
+      continue;
+    }
+    if (live == m) return;
+    ++it;
+  }
+  mappers_.push_back(m);
+}
+
+}  // namespace palisade
