@@ -53,6 +53,7 @@ void RunTask(const std::shared_ptr<Task>& tp) {
     return;
   }
   in.ctx = std::move(*ctx);
+  in.cpu.Attach(in.ctx.get());
   if (in.initial_fp) {
     in.ctx->SetFpState(*in.initial_fp);
     in.initial_fp.reset();
