@@ -15,19 +15,25 @@ int64_t Pick(const CpuTimes& c, CpuClockKind k) { return k == CpuClockKind::kVir
 
 }  // namespace
 
-ErrnoOr<int64_t> ClockRef::NowLocked() const {
+ErrnoOr<int64_t> ClockRef::NowLocked(CpuReadCache* cache) const {
   if (!cpu) {
     struct timespec ts;
     if (clock_gettime(host, &ts) != 0) return Errno::FromHost();
     return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
   }
+  auto read = [&](const void* key, auto&& fn) {
+    if (cache == nullptr) return fn();
+    auto it = cache->find(key);
+    if (it == cache->end()) it = cache->emplace(key, fn()).first;
+    return it->second;
+  };
   if (auto t = thread.lock()) {
     if (t->internals().exited) return Errno(EINVAL);
-    return Pick(t->internals().cpu.Read(), kind);
+    return Pick(read(t.get(), [&] { return t->internals().cpu.Read(); }), kind);
   }
   if (auto p = process.lock()) {
     // A zombie keeps its final times until it is reaped.
-    return Pick(ProcessCpuTimesLocked(*p), kind);
+    return Pick(read(p.get(), [&] { return ProcessCpuTimesLocked(*p); }), kind);
   }
   return Errno(EINVAL);
 }

@@ -8,9 +8,11 @@
 
 #include <time.h>
 
+#include <map>
 #include <memory>
 
 #include "base/errno.h"
+#include "sentry/kernel/cpu_clock.h"
 
 namespace palisade {
 
@@ -18,6 +20,10 @@ class Task;
 class ThreadGroup;
 
 enum class CpuClockKind { kProf = 0, kVirt = 1, kSched = 2 };
+
+// CPU readings taken during one CpuTimerSampler tick, by thread or process,
+// so timers counting the same clock share one reading.
+using CpuReadCache = std::map<const void*, CpuTimes>;
 
 struct ClockRef {
   bool cpu = false;
@@ -29,7 +35,7 @@ struct ClockRef {
   CpuClockKind kind = CpuClockKind::kSched;
 
   // Current value in ns. REQUIRES: Kernel::mu() held (for CPU clocks).
-  ErrnoOr<int64_t> NowLocked() const;
+  ErrnoOr<int64_t> NowLocked(CpuReadCache* cache = nullptr) const;
   // False once a CPU clock's thread or process has exited: it will not
   // advance again. REQUIRES: Kernel::mu() held.
   bool AdvancesLocked() const;

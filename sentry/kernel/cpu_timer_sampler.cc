@@ -41,8 +41,11 @@ void CpuTimerSampler::Tick(Kernel& k, uint64_t gen) {
   timers.reserve(armed_.size());
   for (auto& [_, t] : armed_) timers.push_back(t);
   int64_t next = kMaxTickNs;
+  // Timers on the same clock (a profiler's per-thread timers, ITIMER_PROF
+  // and a process CPU timer...) share one reading per tick.
+  CpuReadCache readings;
   for (auto& t : timers) {
-    const int64_t d = t->SampleLocked();
+    const int64_t d = t->SampleLocked(&readings);
     if (d < 0) {
       armed_.erase(t.get());
     } else {

@@ -135,13 +135,13 @@ void IntervalTimer::OnHostDeadline(uint64_t gen) {
   FireLocked(*now);
 }
 
-int64_t IntervalTimer::SampleLocked() {
+int64_t IntervalTimer::SampleLocked(CpuReadCache* cache) {
   if (status_ != Status::kArmed) return -1;
   if (!clock_.AdvancesLocked()) {
     status_ = Status::kDisarmed;  // its thread or process has exited
     return -1;
   }
-  ErrnoOr<int64_t> now = clock_.NowLocked();
+  ErrnoOr<int64_t> now = clock_.NowLocked(cache);
   if (!now.ok()) return -1;
   if (*now >= expiry_) FireLocked(*now);
   if (status_ != Status::kArmed) return -1;

@@ -67,8 +67,8 @@ class IntervalTimer : public std::enable_shared_from_this<IntervalTimer> {
   void OnDequeuedLocked(siginfo_t& info);
   // For the CpuTimerSampler: fires a CPU timer that is due. Returns an
   // estimate of the wall time (ns) before it can next be due, or -1 once
-  // the timer no longer needs checking.
-  int64_t SampleLocked();
+  // the timer no longer needs checking. cache: this tick's readings.
+  int64_t SampleLocked(CpuReadCache* cache);
 
  private:
   enum class Status { kDisarmed, kArmed, kRequeuePending };
