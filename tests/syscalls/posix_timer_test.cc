@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -435,6 +436,45 @@ TEST(PosixTimerTest, MoreErrors) {
   EXPECT_THAT(syscall(SYS_timer_gettime, id, BadPointer()), SyscallFailsWithErrno(EFAULT));
   EXPECT_THAT(syscall(SYS_timer_gettime, id, &cur), SyscallSucceeds());
   EXPECT_THAT(syscall(SYS_timer_delete, id), SyscallSucceeds());
+}
+
+TEST(PosixTimerTest, SignalfdReadReportsOverrunAndReloads) {
+  const int sig = SIGRTMIN + 11;
+  ScopedSignalMask block(SIG_BLOCK, {sig});
+  sigset_t set = Set(sig);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  ASSERT_THAT(sfd, SyscallSucceeds());
+  timer_t t = MakeTimer(CLOCK_MONOTONIC, sig, 99);
+  struct itimerspec s = Spec(2 * kMs, 2 * kMs);
+  ASSERT_THAT(timer_settime(t, 0, &s, nullptr), SyscallSucceeds());
+  usleep(100000);
+  struct signalfd_siginfo r {};
+  ASSERT_THAT(read(sfd, &r, sizeof(r)), SyscallSucceedsWithValue(sizeof(r)));
+  EXPECT_EQ(static_cast<int>(r.ssi_signo), sig);
+  EXPECT_EQ(r.ssi_code, SI_TIMER);
+  EXPECT_EQ(r.ssi_int, 99);
+  EXPECT_GT(r.ssi_overrun, 5u);
+  EXPECT_THAT(timer_getoverrun(t), SyscallSucceedsWithValue(static_cast<int>(r.ssi_overrun)));
+  // Taking the signal reloaded the timer: another one comes.
+  ASSERT_THAT(read(sfd, &r, sizeof(r)), SyscallSucceedsWithValue(sizeof(r)));
+  EXPECT_EQ(r.ssi_code, SI_TIMER);
+  timer_delete(t);
+  close(sfd);
+}
+
+TEST(PosixTimerTest, PeriodicSigevNoneTimerWrapsAround) {
+  struct sigevent sev {};
+  sev.sigev_notify = SIGEV_NONE;
+  timer_t t;
+  ASSERT_THAT(timer_create(CLOCK_MONOTONIC, &sev, &t), SyscallSucceeds());
+  struct itimerspec s = Spec(10 * kMs, 30 * kMs), cur{};
+  ASSERT_THAT(timer_settime(t, 0, &s, nullptr), SyscallSucceeds());
+  usleep(100000);  // several periods later: still armed, within one period
+  ASSERT_THAT(timer_gettime(t, &cur), SyscallSucceeds());
+  EXPECT_GT(ToNs(cur.it_value), 0);
+  EXPECT_LE(ToNs(cur.it_value), 30 * kMs);
+  EXPECT_EQ(ToNs(cur.it_interval), 30 * kMs);
+  timer_delete(t);
 }
 
 constexpr char kChildFlag[] = "--exec-child";
