@@ -99,6 +99,15 @@ class Context {
   // view of the address space has nothing to forget, hence the default.
   // (Added with the ptrace platform.)
   virtual void ResetAddressSpace() {}
+  // Host CPU time (ns, user + system) the vehicle running this thread has
+  // used since it was created: the app's own instructions plus the host
+  // kernel's work for it (faults, trap delivery). Cumulative and never
+  // smaller than an earlier reading while the vehicle lives. Callable from
+  // any thread, but not concurrently with the destructor. ESRCH once the
+  // vehicle is gone; ENOSYS if the platform cannot tell. Callers keep
+  // their own baseline (a vehicle may have run before it was handed out).
+  // (Added with CPU-time accounting: sentry/kernel/cpu_clock.h.)
+  virtual ErrnoOr<int64_t> HostCpuTimeNs() const { return Errno(ENOSYS); }
 };
 
 class Platform {

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <linux/rseq.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -365,6 +367,20 @@ void StubProcess::Kick() const {
   // SAFETY: a pidfd names this process only, so a kick racing with the
   // stub's death cannot signal an unrelated process that reused the pid.
   syscall(SYS_pidfd_send_signal, pidfd_.get(), kKickSignal, nullptr, 0);
+}
+
+ErrnoOr<int64_t> StubProcess::CpuTimeNs() const {
+  // The stub is a process of its own, so its process CPU clock (readable
+  // for any process, unlike another process's thread clocks) is the app
+  // thread's: MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED).
+  const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(pid_) << 3) | 2);
+  struct timespec ts;
+  if (clock_gettime(clock, &ts) != 0) return Errno::FromHost();
+  // Exited (or reaped, and the pid perhaps reused) since: the reading may
+  // not be the stub's.
+  struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
+  if (poll(&pfd, 1, 0) != 0) return Errno(ESRCH);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
 void StubProcess::Kill() {

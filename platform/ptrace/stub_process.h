@@ -101,6 +101,11 @@ class StubProcess {
   // From any thread: sends kKickSignal to the stub. Safe even after the
   // stub died and was reaped (the pidfd cannot reach a reused pid).
   void Kick() const;
+  // From any thread: the stub's host CPU time in ns (user + system), read
+  // through its process CPU clock. ESRCH once the stub has exited: the
+  // pidfd is checked after the read, so a value is never taken from an
+  // unrelated process that reused the pid.
+  ErrnoOr<int64_t> CpuTimeNs() const;
   // SIGKILLs the stub and reaps it. Idempotent.
   void Kill();
 

@@ -54,6 +54,8 @@ class SystrapContext final : public Context {
   Errno GetFpState(FpState& fp) override;
   Errno SetFpState(const FpState& fp) override;
   void ResetAddressSpace() override { sync_.Reset(); }
+  // The stub process's CPU time (one stub per context).
+  ErrnoOr<int64_t> HostCpuTimeNs() const override { return stub_->CpuTimeNs(); }
 
   pid_t stub_pid() const { return stub_->pid(); }
 

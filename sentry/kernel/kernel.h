@@ -18,6 +18,7 @@
 
 #include "base/errno.h"
 #include "platform/platform.h"
+#include "sentry/kernel/cpu_timer_sampler.h"
 #include "sentry/kernel/futex.h"
 #include "sentry/kernel/timer_service.h"
 #include "sentry/mm/memory_file.h"
@@ -48,6 +49,8 @@ class Kernel {
   platform::Platform& platform() { return *platform_; }
   FutexTable& futexes() { return futexes_; }
   TimerService& timers() { return timers_; }
+  // Drives the CPU-time timers. Guarded by mu().
+  CpuTimerSampler& cpu_timer_sampler() { return cpu_timer_sampler_; }
   // The vDSO every exec maps, made on first use; null if it could not be
   // made (programs then run without one).
   loader::Vdso* vdso();
@@ -105,6 +108,7 @@ class Kernel {
   std::unique_ptr<platform::Platform> platform_;
   KernelOptions opts_;
   FutexTable futexes_;
+  CpuTimerSampler cpu_timer_sampler_;  // before timers_: its ticks run there
   TimerService timers_;
   std::shared_ptr<vfs::MountNamespace> mntns_;
   int64_t boot_mono_ns_;

@@ -49,13 +49,18 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
   in.clear_child_tid = 0;
   in.robust_list = 0;
   platform::Registers old = t.regs();
+  const int64_t old_rss_kb = static_cast<int64_t>(t.mm().ResidentSize() / 1024);
   t.set_mm(mm);
   if (t.fds_ref().use_count() > 1) t.set_fds(t.fds().Fork());
   {
     // Before close-on-exec fds close: a parent watching one for EOF must
     // then get EACCES from setpgid(2) on us.
     std::lock_guard<std::mutex> l(k.mu());
-    t.thread_group().did_exec = true;
+    ThreadGroup& tg = t.thread_group();
+    tg.did_exec = true;
+    // execve(2): POSIX timers are not preserved; interval timers are.
+    tg.timers.DeleteAllLocked(/*itimers=*/false);
+    tg.maxrss_kb = std::max(tg.maxrss_kb, old_rss_kb);
   }
   t.fds().RemoveCloexec();
   t.set_comm(res.comm);

@@ -28,6 +28,7 @@ void RemoveChildLocked(ThreadGroup& parent, ThreadGroup& child) {
 void ThreadGroupExitedLocked(Kernel& k, ThreadGroup& tg) {
   tg.zombie = true;
   if (tg.itimer_real_id) k.timers().Cancel(tg.itimer_real_id);
+  tg.timers.DeleteAllLocked(/*itimers=*/true);
   auto init = k.init();
   bool is_init = init.get() == &tg;
   // Orphans go to the nearest living ancestor that is a child subreaper
@@ -104,10 +105,15 @@ void ExitTask(Task& t, int wait_status, bool group) {
   // reference to the fd table now, so the files (and the flock and record
   // locks held through them) are released before the parent can reap us.
   t.set_fds(std::make_shared<FdTable>());
+  const int64_t rss_kb = t.mm_ref() ? static_cast<int64_t>(t.mm().ResidentSize() / 1024) : 0;
   std::lock_guard<std::mutex> l(k.mu());
   in.exited = true;
   in.killed = true;
   ThreadGroup& tg = t.thread_group();
+  // Its CPU time moves to the process total in the same step as it leaves
+  // tg.tasks, so a reader never counts it twice or not at all.
+  tg.exited_threads_cpu += in.cpu.Detach();
+  tg.maxrss_kb = std::max(tg.maxrss_kb, rss_kb);
   auto& tasks = tg.tasks;
   tasks.erase(std::remove_if(tasks.begin(), tasks.end(), [&](auto& p) { return p.get() == &t; }), tasks.end());
   k.UnregisterTaskLocked(t.tid());
@@ -165,6 +171,11 @@ ErrnoOr<WaitResult> WaitForChild(Task& t, int idtype, int id, int options) {
           WaitResult wr;
           wr.pid = c->pid();
           wr.status = report;
+          CpuTimes used = ProcessCpuTimesLocked(*c);
+          used += c->children_cpu;
+          wr.utime_ns = used.user_ns;
+          wr.stime_ns = used.sys_ns;
+          wr.maxrss_kb = std::max(c->maxrss_kb, c->children_maxrss_kb);
           result = wr;
           break;
         }
@@ -178,7 +189,17 @@ ErrnoOr<WaitResult> WaitForChild(Task& t, int idtype, int id, int options) {
         WaitResult wr;
         wr.pid = found->pid();
         wr.status = found->group_exit_status;
-        if (!(options & WNOWAIT)) RemoveChildLocked(self, *found);
+        // The child's usage, its reaped children's included (RUSAGE_BOTH).
+        CpuTimes used = found->exited_threads_cpu;
+        used += found->children_cpu;
+        wr.utime_ns = used.user_ns;
+        wr.stime_ns = used.sys_ns;
+        wr.maxrss_kb = std::max(found->maxrss_kb, found->children_maxrss_kb);
+        if (!(options & WNOWAIT)) {
+          RemoveChildLocked(self, *found);
+          self.children_cpu += used;
+          self.children_maxrss_kb = std::max(self.children_maxrss_kb, wr.maxrss_kb);
+        }
         result = wr;
         break;
       }

@@ -19,7 +19,11 @@ struct WaitResult {
   int pid = 0;       // 0 with WNOHANG and nothing ready
   int status = 0;    // wait status
   uint32_t uid = 0;
+  // The child's CPU time and peak RSS, its reaped children's included
+  // (wait4's rusage).
   int64_t utime_ns = 0;
+  int64_t stime_ns = 0;
+  int64_t maxrss_kb = 0;
 };
 ErrnoOr<WaitResult> WaitForChild(Task& t, int idtype, int id, int options);
 

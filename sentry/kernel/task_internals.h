@@ -13,6 +13,7 @@
 #include <string>
 
 #include "platform/platform.h"
+#include "sentry/kernel/cpu_clock.h"
 #include "sentry/kernel/credentials.h"
 #include "sentry/kernel/signal_types.h"
 #include "sentry/kernel/task.h"
@@ -33,6 +34,7 @@ struct Task::Internals {
   std::unique_ptr<platform::Context> ctx;  // (own thread)
   std::optional<platform::FpState> initial_fp;  // (own thread) set at clone
   std::atomic<platform::Context*> ctx_for_interrupt{nullptr};
+  TaskCpuClock cpu;  // user and system CPU time (cpu_clock.h)
 
   // Signals.
   SigSet mask;
@@ -61,7 +63,6 @@ struct Task::Internals {
   // Syscall state (own thread).
   bool regs_replaced = false;  // handler rewrote all registers (sigreturn, exec)
   int64_t restart_nr = -1;     // syscall to restart after ERESTART*
-  uint64_t user_ns = 0;        // time spent in the app (approximate)
   int64_t start_mono_ns = 0;
 };
 

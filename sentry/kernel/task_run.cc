@@ -60,6 +60,7 @@ void RunTask(const std::shared_ptr<Task>& tp) {
     ExitTask(t, /*wait_status=*/SIGKILL, /*group=*/true);
     return;
   }
+  in.cpu.Attach(in.ctx.get());  // on the task's own thread: its CPU clock is the system time
   if (in.initial_fp) {
     in.ctx->SetFpState(*in.initial_fp);
     in.initial_fp.reset();

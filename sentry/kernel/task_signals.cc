@@ -2,6 +2,7 @@
 // and syscall restart at syscall exit.
 
 #include <cstring>
+#include <vector>
 
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000  // kernel ABI; glibc hides it
@@ -160,12 +161,21 @@ void StopGroupLocked(ThreadGroup& tg, int sig) {
 }  // namespace
 
 void TaskOps::DropPendingLocked(ThreadGroup& tg, uint64_t signals) {
+  std::vector<siginfo_t> timer_signals;
   auto drop = [&](std::deque<siginfo_t>& q) {
-    q.erase(std::remove_if(q.begin(), q.end(), [&](auto& i) { return (SigSet::Bit(i.si_signo) & signals) != 0; }),
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [&](auto& i) {
+                             if (!(SigSet::Bit(i.si_signo) & signals)) return false;
+                             if (i.si_code == SI_TIMER) timer_signals.push_back(i);
+                             return true;
+                           }),
             q.end());
   };
   drop(tg.shared_pending);
   for (auto& t : tg.tasks) drop(t->internals().pending);
+  // A discarded POSIX timer signal counts as taken: a periodic timer would
+  // otherwise wait for it forever before reloading.
+  for (auto& i : timer_signals) OnSignalDequeuedLocked(tg, i);
 }
 
 void TaskOps::WaitWhileStopped(Task& t) {
@@ -249,8 +259,12 @@ namespace {
 
 bool Dequeue(Task& t, siginfo_t* out) {
   const uint64_t unblocked = ~t.internals().mask.bits;
-  return TaskOps::TakeLowestLocked(t.internals().pending, unblocked, out) ||
-         TaskOps::TakeLowestLocked(t.thread_group().shared_pending, unblocked, out);
+  if (!TaskOps::TakeLowestLocked(t.internals().pending, unblocked, out) &&
+      !TaskOps::TakeLowestLocked(t.thread_group().shared_pending, unblocked, out)) {
+    return false;
+  }
+  OnSignalDequeuedLocked(t.thread_group(), *out);
+  return true;
 }
 
 void Restart(Task& t, int64_t r) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "sentry/kernel/cpu_clock.h"
+#include "sentry/kernel/interval_timer.h"
 #include "sentry/kernel/signal_types.h"
 #include "sentry/kernel/waiter.h"
 
@@ -56,7 +58,14 @@ class ThreadGroup : public std::enable_shared_from_this<ThreadGroup> {
   std::shared_ptr<Terminal> ctty;
   std::array<struct rlimit, RLIM_NLIMITS> rlimits{};
   int64_t start_mono_ns = 0;
-  uint64_t children_user_ns = 0;  // accumulated from reaped children
+  // CPU time (cpu_clock.h) of the threads that have exited, and of the
+  // reaped children (each with its own reaped children), as getrusage(2)
+  // reports them; peak resident set sizes likewise (KiB).
+  CpuTimes exited_threads_cpu;
+  CpuTimes children_cpu;
+  int64_t maxrss_kb = 0, children_maxrss_kb = 0;
+  // POSIX timers and ITIMER_VIRTUAL/ITIMER_PROF (interval_timer.h).
+  ProcessTimers timers;
   bool no_new_privs = false;
   int pdeath_signal = 0;
   bool dumpable = true;

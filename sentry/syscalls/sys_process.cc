@@ -10,6 +10,7 @@
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/handlers.h"
+#include "sentry/syscalls/time_convert.h"
 
 namespace palisade::sys {
 namespace {
@@ -103,6 +104,15 @@ SyscallResult ExitGroup(Task& t, const SyscallArgs& a) {
   return int64_t(0);
 }
 
+// The usage wait4(2) and waitid(2) report for the child they waited for.
+static struct rusage ChildRusage(const WaitResult& r) {
+  struct rusage ru {};
+  ru.ru_utime = NsToTimeval(r.utime_ns);
+  ru.ru_stime = NsToTimeval(r.stime_ns);
+  ru.ru_maxrss = static_cast<long>(r.maxrss_kb);
+  return ru;
+}
+
 SyscallResult Wait4(Task& t, const SyscallArgs& a) {
   int pid = a[0].Int();
   int options = a[2].Int();
@@ -120,10 +130,7 @@ SyscallResult Wait4(Task& t, const SyscallArgs& a) {
   // wait4's WUNTRACED is waitid's WSTOPPED (same bit); exits always count.
   PAL_TRY(WaitResult r, WaitForChild(t, idtype, id, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED));
   if (r.pid > 0 && a[1].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), int32_t(r.status)));
-  if (r.pid > 0 && a[3].Ptr()) {
-    struct rusage ru {};
-    PAL_TRY_ERRNO(t.CopyOutObj(a[3].Ptr(), ru));
-  }
+  if (r.pid > 0 && a[3].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[3].Ptr(), ChildRusage(r)));
   return int64_t(r.pid);
 }
 
@@ -156,9 +163,14 @@ SyscallResult Waitid(Task& t, const SyscallArgs& a) {
         info.si_code = WCOREDUMP(r.status) ? CLD_DUMPED : CLD_KILLED;
         info.si_status = WTERMSIG(r.status);
       }
+      info.si_utime = r.utime_ns / 10000000;  // clock ticks (100 Hz)
+      info.si_stime = r.stime_ns / 10000000;
     }
     PAL_TRY_ERRNO(t.CopyOutObj(a[2].Ptr(), info));
   }
+  // The raw syscall's fifth argument: the child's rusage (left alone when
+  // WNOHANG found nothing, as Linux does).
+  if (r.pid > 0 && a[4].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[4].Ptr(), ChildRusage(r)));
   return int64_t(0);
 }
 

@@ -315,6 +315,7 @@ SyscallResult RtSigtimedwait(Task& t, const SyscallArgs& a) {
       siginfo_t info;
       if (TaskOps::TakeLowestLocked(in.pending, set.bits, &info) ||
           TaskOps::TakeLowestLocked(t.thread_group().shared_pending, set.bits, &info)) {
+        OnSignalDequeuedLocked(t.thread_group(), info);  // a POSIX timer's overrun
         in.mask = in.saved_mask.value_or(in.mask);
         in.saved_mask.reset();
         in.real_blocked = SigSet{};

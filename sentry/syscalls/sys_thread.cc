@@ -15,6 +15,7 @@
 #include "sentry/kernel/thread_group.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/handlers_creds.h"
+#include "sentry/syscalls/time_convert.h"
 #include "sentry/syscalls/handlers_tests.h"
 
 namespace palisade::sys {
@@ -234,22 +235,46 @@ SyscallResult SchedGetscheduler(Task& t, const SyscallArgs& a) {
 SyscallResult Getrusage(Task& t, const SyscallArgs& a) {
   int who = a[0].Int();
   if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD) return Errno(EINVAL);
-  struct rusage ru {};
-  int64_t ns = MonotonicNowNs() - t.internals().start_mono_ns;
-  if (who != RUSAGE_CHILDREN) {
-    ru.ru_utime.tv_sec = ns / 1000000000;
-    ru.ru_utime.tv_usec = (ns % 1000000000) / 1000;
-    ru.ru_maxrss = static_cast<long>(t.mm().ResidentSize() / 1024);
+  // CPU times are the sandbox's accounting (sentry/kernel/cpu_clock.h);
+  // the peak RSS is sampled (at exit, exec and here), not a true high-water mark.
+  const int64_t rss_kb = static_cast<int64_t>(t.mm().ResidentSize() / 1024);
+  CpuTimes used;
+  int64_t maxrss_kb;
+  {
+    std::lock_guard<std::mutex> l(t.kernel().mu());
+    ThreadGroup& tg = t.thread_group();
+    if (who == RUSAGE_CHILDREN) {
+      used = tg.children_cpu;
+      maxrss_kb = tg.children_maxrss_kb;
+    } else {
+      used = who == RUSAGE_SELF ? ProcessCpuTimesLocked(tg) : t.internals().cpu.Read();
+      tg.maxrss_kb = std::max(tg.maxrss_kb, rss_kb);
+      maxrss_kb = tg.maxrss_kb;
+    }
   }
+  struct rusage ru {};
+  ru.ru_utime = NsToTimeval(used.user_ns);
+  ru.ru_stime = NsToTimeval(used.sys_ns);
+  ru.ru_maxrss = static_cast<long>(maxrss_kb);
   PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ru));
   return int64_t(0);
 }
 
 SyscallResult Times(Task& t, const SyscallArgs& a) {
-  int64_t ticks = (MonotonicNowNs() - t.kernel().boot_time_mono_ns()) / 10000000;  // 100 Hz
+  constexpr int64_t kNsPerTick = 10000000;  // 100 Hz, the AT_CLKTCK the loader reports
+  int64_t ticks = (MonotonicNowNs() - t.kernel().boot_time_mono_ns()) / kNsPerTick;
   if (a[0].Ptr()) {
+    CpuTimes self, children;
+    {
+      std::lock_guard<std::mutex> l(t.kernel().mu());
+      self = ProcessCpuTimesLocked(t.thread_group());
+      children = t.thread_group().children_cpu;
+    }
     struct tms tm {};
-    tm.tms_utime = (MonotonicNowNs() - t.thread_group().start_mono_ns) / 10000000;
+    tm.tms_utime = self.user_ns / kNsPerTick;
+    tm.tms_stime = self.sys_ns / kNsPerTick;
+    tm.tms_cutime = children.user_ns / kNsPerTick;
+    tm.tms_cstime = children.sys_ns / kNsPerTick;
     PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), tm));
   }
   return ticks;

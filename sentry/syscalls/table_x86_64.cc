@@ -5,6 +5,7 @@
 #include "sentry/syscalls/handlers_fdtypes.h"
 #include "sentry/syscalls/handlers_net.h"
 #include "sentry/syscalls/handlers_tests.h"
+#include "sentry/syscalls/handlers_timers.h"
 #include "sentry/syscalls/syscall_table.h"
 
 namespace palisade {
@@ -109,9 +110,9 @@ constexpr SyscallEntry kRows[] = {
     {95, "umask", &sys::Umask, SupportLevel::kSupported, "", "mode"},
     {96, "gettimeofday", &sys::Gettimeofday, SupportLevel::kSupported, "", "hex,hex,hex"},
     {97, "getrlimit", &sys::Getrlimit, SupportLevel::kSupported, "", "int,ptr"},
-    {98, "getrusage", &sys::Getrusage, SupportLevel::kPartial, "times are approximate", "hex,hex,hex"},
+    {98, "getrusage", &sys::Getrusage, SupportLevel::kPartial, "CPU times measured on the host (user: the stub, system: the sentry); ru_maxrss sampled; other fields zero", "int,ptr"},
     {99, "sysinfo", &sys::Sysinfo, SupportLevel::kSupported, "", "ptr"},
-    {100, "times", &sys::Times, SupportLevel::kPartial, "times are approximate", "hex,hex,hex"},
+    {100, "times", &sys::Times, SupportLevel::kSupported, "", "ptr"},
     {101, "ptrace", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {102, "getuid", &sys::Getuid, SupportLevel::kSupported, "", ""},
     {103, "syslog", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
@@ -233,11 +234,11 @@ constexpr SyscallEntry kRows[] = {
     {219, "restart_syscall", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {220, "semtimedop", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
     {221, "fadvise64", &sys::Fadvise64, SupportLevel::kSupported, "", "hex,hex,hex"},
-    {222, "timer_create", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {223, "timer_settime", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {224, "timer_gettime", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {225, "timer_getoverrun", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
-    {226, "timer_delete", nullptr, SupportLevel::kUnimplemented, "", "hex,hex,hex"},
+    {222, "timer_create", &sys::TimerCreate, SupportLevel::kSupported, "", "int,ptr,ptr"},
+    {223, "timer_settime", &sys::TimerSettime, SupportLevel::kSupported, "", "int,int,ptr,ptr"},
+    {224, "timer_gettime", &sys::TimerGettime, SupportLevel::kSupported, "", "int,ptr"},
+    {225, "timer_getoverrun", &sys::TimerGetoverrun, SupportLevel::kSupported, "", "int"},
+    {226, "timer_delete", &sys::TimerDelete, SupportLevel::kSupported, "", "int"},
     {227, "clock_settime", &sys::ClockSettime, SupportLevel::kPartial, "the host clock is never set: EPERM", "hex,hex,hex"},
     {228, "clock_gettime", &sys::ClockGettime, SupportLevel::kSupported, "", "int,timespec"},
     {229, "clock_getres", &sys::ClockGetres, SupportLevel::kSupported, "", "hex,hex,hex"},

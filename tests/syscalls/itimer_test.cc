@@ -164,5 +164,77 @@ TEST_F(ItimerTest, DefaultSigalrmKillsChild) {
   }), SIGALRM));
 }
 
+
+void SpinUntil(const std::atomic<int>& counter, int want) {
+  volatile uint64_t x = 0;
+  int64_t end = MonotonicNowNs() + 20000 * kMs;
+  while (counter < want && MonotonicNowNs() < end) x = x + 1;
+}
+
+TEST_F(ItimerTest, ProfTimerReloadsWithItsInterval) {
+  ScopedSigaction act(SIGPROF, OnProf, SA_RESTART);
+  struct itimerval v {};
+  v.it_value.tv_usec = 10000;
+  v.it_interval.tv_usec = 10000;
+  ASSERT_THAT(setitimer(ITIMER_PROF, &v, nullptr), SyscallSucceeds());
+  SpinUntil(g_prof, 3);
+  EXPECT_GE(g_prof, 3);
+  struct itimerval cur;
+  ASSERT_THAT(getitimer(ITIMER_PROF, &cur), SyscallSucceeds());
+  EXPECT_EQ(Us(cur.it_interval), 10000);
+  EXPECT_GT(Us(cur.it_value), 0);
+}
+
+TEST_F(ItimerTest, VirtualTimerCountsDownAsTheProcessRuns) {
+  struct itimerval v {}, cur{};
+  v.it_value.tv_sec = 100;
+  v.it_interval.tv_sec = 7;
+  ASSERT_THAT(setitimer(ITIMER_VIRTUAL, &v, nullptr), SyscallSucceeds());
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  volatile uint64_t x = 0;
+  do {
+    for (int i = 0; i < 100000; i++) x = x + i;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  } while (ToNs(c1) - ToNs(c0) < 50 * kMs);
+  ASSERT_THAT(getitimer(ITIMER_VIRTUAL, &cur), SyscallSucceeds());
+  EXPECT_LT(Us(cur.it_value), 100 * 1000000L);
+  EXPECT_GT(Us(cur.it_value), 90 * 1000000L);
+  EXPECT_EQ(Us(cur.it_interval), 7 * 1000000L);
+  // The old value comes back from setitimer.
+  struct itimerval zero {}, old{};
+  ASSERT_THAT(setitimer(ITIMER_VIRTUAL, &zero, &old), SyscallSucceeds());
+  EXPECT_GT(Us(old.it_value), 0);
+  EXPECT_EQ(Us(old.it_interval), 7 * 1000000L);
+}
+
+TEST_F(ItimerTest, CpuTimersAreNotInheritedByFork) {
+  struct itimerval v {};
+  v.it_value.tv_sec = 100;
+  ASSERT_THAT(setitimer(ITIMER_PROF, &v, nullptr), SyscallSucceeds());
+  ASSERT_THAT(setitimer(ITIMER_VIRTUAL, &v, nullptr), SyscallSucceeds());
+  EXPECT_TRUE(ExitedWith(RunInChild([] {
+    struct itimerval cur;
+    CHILD_CHECK(getitimer(ITIMER_PROF, &cur) == 0);
+    CHILD_CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0);
+    CHILD_CHECK(getitimer(ITIMER_VIRTUAL, &cur) == 0);
+    CHILD_CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0);
+    return 0;
+  }), 0));
+}
+
+TEST_F(ItimerTest, DefaultSigprofKillsChild) {
+  EXPECT_TRUE(KilledBy(RunInChild([] {
+    signal(SIGPROF, SIG_DFL);
+    struct itimerval v {};
+    v.it_value.tv_usec = 20000;
+    setitimer(ITIMER_PROF, &v, nullptr);
+    volatile uint64_t x = 0;
+    int64_t end = MonotonicNowNs() + 20000 * kMs;
+    while (MonotonicNowNs() < end) x = x + 1;
+    return 0;
+  }), SIGPROF));
+}
+
 }  // namespace
 }  // namespace palisade::testing

@@ -76,6 +76,7 @@ std::string StatText(Task& t) {
   Kernel& k = t.kernel();
   int ppid = 0, threads = 0, pgid = 0, sid = 0, exit_signal = SIGCHLD;
   int64_t start = 0;
+  CpuTimes cpu, children;  // utime, stime, cutime, cstime (sentry/kernel/cpu_clock.h)
   {
     std::lock_guard<std::mutex> l(k.mu());
     ThreadGroup& tg = t.thread_group();
@@ -85,15 +86,18 @@ std::string StatText(Task& t) {
     sid = tg.sid;
     exit_signal = tg.exit_signal;
     start = (tg.start_mono_ns - k.boot_time_mono_ns()) / 10000000;  // clock ticks
+    cpu = ProcessCpuTimesLocked(tg);
+    children = tg.children_cpu;
   }
   MemoryManager::Layout lay = t.mm().layout();
   uint64_t vsize = t.mm().VirtualSize();
   uint64_t rss = t.mm().ResidentSize() / 4096;
-  int64_t utime = (MonotonicNowNs() - t.internals().start_mono_ns) / 10000000;
+  constexpr int64_t kTick = 10000000;  // clock ticks are 1/100 s
   return absl::StrFormat(
-      "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d 0 0 0 20 0 %d 0 %d %u %u 18446744073709551615 "
+      "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d %d %d 20 0 %d 0 %d %u %u 18446744073709551615 "
       "%u %u %u 0 0 0 0 0 0 0 0 0 %d 0 0 0 0 0 0 %u %u %u %u %u %u %u 0\n",
-      t.tgid(), t.comm(), StateOf(t), ppid, pgid, sid, utime, threads, start, vsize, rss, lay.start_code,
+      t.tgid(), t.comm(), StateOf(t), ppid, pgid, sid, cpu.user_ns / kTick, cpu.sys_ns / kTick,
+      children.user_ns / kTick, children.sys_ns / kTick, threads, start, vsize, rss, lay.start_code,
       lay.end_code, lay.start_stack, exit_signal, lay.start_data, lay.end_data, lay.brk_start, lay.arg_start,
       lay.arg_end, lay.env_start, lay.env_end);
 }

@@ -26,7 +26,9 @@ bool DequeueLocked(Task& t, SigSet mask, siginfo_t* out) {
     }
     return false;
   };
-  return take(t.internals().pending) || take(t.thread_group().shared_pending);
+  if (!take(t.internals().pending) && !take(t.thread_group().shared_pending)) return false;
+  OnSignalDequeuedLocked(t.thread_group(), *out);  // a POSIX timer's overrun
+  return true;
 }
 
 bool AnyPendingLocked(Task& t, SigSet mask) {
