@@ -13,6 +13,7 @@
 #include "sentry/boot.h"
 #include "sentry/control/boot_config_json.h"
 #include "sentry/control/server.h"
+#include "sentry/seccomp/sentry_filter.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade {
@@ -72,8 +73,13 @@ int BootMain(const BootFds& fds) {
   control::ControlServer server(fds.control);
   BootHooks hooks;
   hooks.at_start_barrier = [&](Kernel& k) {
-    // TODO(oci): call InstallSentryFilter() (sentry/seccomp/sentry_filter.h)
-    // here, now that stubs come from the stub factory.
+    // Set-up is done and the application has not run: from here on the
+    // sentry needs no host path. Stubs come from the stub factory, forked
+    // before this filter, so they do not inherit it (docs/security.md).
+    if (absl::Status st = seccomp::InstallSentryFilter(); !st.ok()) {
+      fail(st);
+      return std::optional<int>(1);
+    }
     return server.ServeUntilStart(k, [&] {
       WriteAll(ready_fd, "ok\n");
       close(ready_fd);
