@@ -1,6 +1,7 @@
 #include "platform/ptrace/ptrace_platform.h"
 
 #include "base/status_macros.h"
+#include "platform/ptrace/stub_factory.h"
 #include "platform/ptrace/address_space.h"
 #include "platform/ptrace/context.h"
 #include "platform/ptrace/stub_process.h"
@@ -10,6 +11,8 @@ namespace palisade::platform {
 absl::StatusOr<std::unique_ptr<Platform>> PtracePlatform::Create(int memfd) {
   if (memfd < 0) return absl::InvalidArgumentError("ptrace platform: invalid MemoryFile fd");
   PAL_ASSIGN_OR_RETURN(const StubPage* page, StubPage::Get());
+  // Stubs come from the factory; start it now if the caller has not.
+  PAL_RETURN_IF_ERROR(StubFactory::Start());
   return std::unique_ptr<Platform>(new PtracePlatform(*page, memfd));
 }
 

@@ -9,12 +9,13 @@
 //   auto ctx = (*p)->NewContext();            // on the task's thread
 //
 // Host requirements: ptrace allowed (Yama scope <= 1 works since the
-// tracer is the parent), PTRACE_GET_RSEQ_CONFIGURATION (5.13), pidfds
-// (5.3), close_range (5.9), and the address StubPage::kAddress free in the
-// sentry. A host seccomp filter on the sentry is inherited by stubs and
-// must allow the injected mmap, munmap, rseq, prctl and seccomp calls.
+// sentry is an ancestor of every stub: they are children of the stub
+// factory, its child; see stub_factory.h), PTRACE_GET_RSEQ_CONFIGURATION
+// (5.13), pidfds (5.3), close_range (5.9), and the address StubPage::kAddress
+// free in the sentry. Stubs do not inherit a seccomp filter the sentry
+// installs after starting the factory.
 // The sentry must never wait for "any child" (wait(), waitpid(-1)): stubs
-// are children of task threads, and such a wait would steal their stops.
+// are tracees of task threads, and such a wait would steal their stops.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +39,7 @@ class PtracePlatform final : public Platform {
   static absl::StatusOr<std::unique_ptr<Platform>> Create(int memfd);
 
   std::unique_ptr<AddressSpace> NewAddressSpace() override;
-  // Forks a stub traced by the calling thread. The Context must then be
+  // Gets a stub from the factory, traced by the calling thread. The Context must then be
   // driven from this thread only (Interrupt() aside).
   absl::StatusOr<std::unique_ptr<Context>> NewContext() override;
   uint64_t MinUserAddress() const override { return kMinUserAddress; }

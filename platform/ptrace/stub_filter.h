@@ -17,8 +17,8 @@
 
 namespace palisade::platform {
 
-// The filter program, in static storage: a stub forked from the sentry has
-// it at the same address, so the tracer can inject seccomp(2) pointing at
+// The filter program, in static storage: a stub forked by the stub factory
+// (itself forked from the sentry) has it at the same address, so the tracer can inject seccomp(2) pointing at
 // it before the stub unmaps the sentry's memory.
 const sock_fprog& StubSeccompProgram();
 

@@ -1,6 +1,7 @@
 // StubPage: the one read+exec page of stub code (platform/stub/) that the
 // sentry maps at a fixed address above the application range. Stub
-// processes are forked from the sentry, so they inherit the page at the
+// processes come from the stub factory, forked from the sentry after the
+// page was mapped (StubFactory::Get maps it first), so they inherit it at the
 // same address; after their unmap_all routine it is all they have. One page
 // serves every PtracePlatform of the process, because the address is fixed;
 // once mapped it stays for the life of the process (4 KiB), which avoids

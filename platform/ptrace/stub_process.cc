@@ -19,88 +19,16 @@
 
 #include "absl/strings/str_format.h"
 #include "base/status_macros.h"
+#include "platform/ptrace/stub_factory.h"
 #include "platform/ptrace/stub_filter.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade::platform {
 namespace {
 
-// Exit codes of a child that failed during set-up, so the tracer can say
-// which step broke (the child cannot log).
-enum ChildExit : int {
-  kExitPdeathsig = 101,
-  kExitDup = 102,
-  kExitCloseRange = 103,
-  kExitTraceMe = 104,
-  kExitSigmask = 105,
-  kExitFellThrough = 106,
-};
-
 // ptrace options of every stub (Spawn and Attach).
 long TraceOptions(const StubOptions& o) {
   return PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | (o.trace_seccomp ? PTRACE_O_TRACESECCOMP : 0);
-}
-
-const char* ChildStep(int code) {
-  switch (code) {
-    case kExitPdeathsig: return "prctl(PR_SET_PDEATHSIG)";
-    case kExitDup: return "dup2(memfd)";
-    case kExitCloseRange: return "close_range";
-    case kExitTraceMe: return "ptrace(PTRACE_TRACEME)";
-    case kExitSigmask: return "rt_sigprocmask";
-    case kExitFellThrough: return "resumed without a tracer";
-    default: return "unknown step";
-  }
-}
-
-// The forked child. SAFETY: the sentry is multi-threaded, so other threads
-// may have held locks (malloc, spdlog) at fork time: only raw syscalls
-// here, no allocation, no logging, no return.
-[[noreturn]] void ChildMain(int memfd, int shared_fd) {
-  // Block everything until traced, so no inherited sentry signal handler
-  // can run in this half-made process.
-  uint64_t mask = ~uint64_t{0};
-  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, sizeof(mask)) != 0) {
-    syscall(SYS_exit_group, kExitSigmask);
-  }
-  // Die with the tracer thread (PTRACE_O_EXITKILL covers this once the
-  // tracer has set options; this covers the window before).
-  if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
-    syscall(SYS_exit_group, kExitPdeathsig);
-  }
-  // shared_fd first moves out of the way (it may be 100 or 101).
-  if (shared_fd >= 0) {
-    shared_fd = static_cast<int>(syscall(SYS_fcntl, shared_fd, F_DUPFD, StubProcess::kSharedFd + 1));
-    if (shared_fd < 0) syscall(SYS_exit_group, kExitDup);
-  }
-  if (memfd != StubProcess::kMemFd &&
-      syscall(SYS_dup2, memfd, StubProcess::kMemFd) != StubProcess::kMemFd) {
-    syscall(SYS_exit_group, kExitDup);
-  }
-  int last_kept = StubProcess::kMemFd;
-  if (shared_fd >= 0) {
-    if (syscall(SYS_dup2, shared_fd, StubProcess::kSharedFd) != StubProcess::kSharedFd) {
-      syscall(SYS_exit_group, kExitDup);
-    }
-    last_kept = StubProcess::kSharedFd;
-  }
-  // The app must not reach any sentry fd, and the stub must not keep pipe
-  // ends or sockets of the sentry open.
-  if (syscall(SYS_close_range, 0, StubProcess::kMemFd - 1, 0) != 0 ||
-      syscall(SYS_close_range, last_kept + 1, ~0U, 0) != 0) {
-    syscall(SYS_exit_group, kExitCloseRange);
-  }
-  if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) != 0) syscall(SYS_exit_group, kExitTraceMe);
-  // Traced now: every signal becomes a stop the tracer suppresses, so the
-  // app (and Interrupt's kick) may receive any signal.
-  mask = 0;
-  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, sizeof(mask)) != 0) {
-    syscall(SYS_exit_group, kExitSigmask);
-  }
-  syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
-  // The tracer redirects rip to the stub page before resuming us.
-  syscall(SYS_exit_group, kExitFellThrough);
-  __builtin_unreachable();
 }
 
 }  // namespace
@@ -122,46 +50,40 @@ StubProcess::~StubProcess() { Kill(); }
 
 absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& page, int memfd,
                                                                 const StubOptions& opts) {
-  const pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus(errno, "fork ptrace stub");
-  if (pid == 0) ChildMain(memfd, opts.shared_fd);
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
+  PAL_ASSIGN_OR_RETURN(StubFactory * factory, StubFactory::Get());
+  PAL_ASSIGN_OR_RETURN(StubFactory::NewStub ns, factory->Create(memfd, opts.shared_fd));
+  // The stub waits in pause() with every signal blocked. Seizing it makes
+  // this thread its tracer (the sentry is its ancestor: stub_factory.h).
+  if (ptrace(PTRACE_SEIZE, ns.pid, 0, TraceOptions(opts)) != 0) {
     const int err = errno;
-    // The child is ours and unreaped, so its pid cannot have been reused.
-    kill(pid, SIGKILL);
-    int status;
-    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
-    }
-    return ErrnoStatus(err, "pidfd_open ptrace stub");
+    syscall(SYS_pidfd_send_signal, ns.pidfd.get(), SIGKILL, nullptr, 0);
+    return ErrnoStatus(err, "PTRACE_SEIZE stub", std::to_string(ns.pid));
   }
-  std::unique_ptr<StubProcess> s(new StubProcess(page, pid, UniqueFd(pidfd), opts));
-  if (absl::Status st = s->Prepare(); !st.ok()) return st;  // ~StubProcess reaps it
-  spdlog::debug("ptrace: stub {} ready", pid);
+  std::unique_ptr<StubProcess> s(new StubProcess(page, ns.pid, std::move(ns.pidfd), opts));
+  if (absl::Status st = s->Prepare(); !st.ok()) return st;  // ~StubProcess kills it
+  spdlog::debug("platform: stub {} ready", s->pid());
   return s;
 }
 
 absl::Status StubProcess::Prepare() {
-  // Wait for the child's self-SIGSTOP. A signal that reached it after
-  // PTRACE_TRACEME stops it earlier: drop it and let it go on.
+  // Stop it where it waits (PTRACE_EVENT_STOP). The options set by the
+  // seize: EXITKILL, the stub dies with its tracer thread; TRACESYSGOOD,
+  // syscall stops are told apart from real SIGTRAPs.
+  if (ptrace(PTRACE_INTERRUPT, pid_, 0, 0) != 0) return ErrnoStatus(errno, "PTRACE_INTERRUPT stub");
   for (;;) {
     ErrnoOr<int> st = Wait();
-    if (!st.ok()) return ErrnoStatus(st.error().value(), "waitpid ptrace stub");
-    if (WIFEXITED(*st)) {
-      return absl::InternalError(absl::StrFormat("ptrace stub %d: %s failed in the child", pid_,
-                                                 ChildStep(WEXITSTATUS(*st))));
+    if (!st.ok()) return ErrnoStatus(st.error().value(), "waitpid stub");
+    if (WIFEXITED(*st) || WIFSIGNALED(*st)) {
+      return absl::InternalError(absl::StrFormat("stub %d died during set-up (status %#x)", pid_, *st));
     }
-    if (WIFSIGNALED(*st)) {
-      return absl::InternalError(
-          absl::StrFormat("ptrace stub %d killed by signal %d during set-up", pid_, WTERMSIG(*st)));
-    }
-    if (WIFSTOPPED(*st) && WSTOPSIG(*st) == SIGSTOP) break;
-    if (ptrace(PTRACE_CONT, pid_, 0, 0) != 0) return ErrnoStatus(errno, "PTRACE_CONT ptrace stub");
+    if (WIFSTOPPED(*st) && (*st >> 16) == PTRACE_EVENT_STOP) break;
+    if (ptrace(PTRACE_CONT, pid_, 0, 0) != 0) return ErrnoStatus(errno, "PTRACE_CONT stub");
   }
-  // EXITKILL: the stub dies with its tracer thread. TRACESYSGOOD: syscall
-  // stops are told apart from real SIGTRAPs.
-  if (ptrace(PTRACE_SETOPTIONS, pid_, 0, TraceOptions(opts_)) != 0) {
-    return ErrnoStatus(errno, "PTRACE_SETOPTIONS ptrace stub");
+  // Traced now: every signal becomes a stop the tracer suppresses, so the
+  // app (and Interrupt's kick) may receive any signal.
+  const uint64_t none = 0;
+  if (ptrace(PTRACE_SETSIGMASK, pid_, sizeof(none), &none) != 0) {
+    return ErrnoStatus(errno, "PTRACE_SETSIGMASK stub");
   }
   if (Errno e = GetRegs(base_regs_); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_GETREGS");
   PAL_RETURN_IF_ERROR(UnregisterRseq());
@@ -186,8 +108,9 @@ absl::Status StubProcess::UnregisterRseq() {
   return absl::OkStatus();
 }
 
-// While the stub still has its copy of the sentry's memory, the filter
-// program is at the same address there (see stub_filter.h).
+// While the stub still has its copy of the factory's memory (the sentry's
+// image when the factory started), the filter program is at the same
+// address there (see stub_filter.h).
 absl::Status StubProcess::InstallFilter() {
   ErrnoOr<int64_t> r = Inject(SYS_prctl, {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0});
   if (!r.ok()) return ErrnoStatus(r.error().value(), "inject prctl(PR_SET_NO_NEW_PRIVS)");
@@ -356,6 +279,12 @@ Errno StubProcess::Attach() {
 
 bool StubProcess::PollAlive() {
   if (!alive_) return false;
+  if (!attached_) {
+    // Not our tracee and not our child: only the pidfd can tell.
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    if (poll(&p, 1, 0) == 1) alive_ = false;
+    return alive_;
+  }
   int status = 0;
   const pid_t r = waitpid(pid_, &status, WNOHANG | __WALL);
   if (r == pid_ && (WIFEXITED(status) || WIFSIGNALED(status))) alive_ = false;
@@ -385,11 +314,19 @@ ErrnoOr<int64_t> StubProcess::CpuTimeNs() const {
 
 void StubProcess::Kill() {
   if (!alive_) return;
-  // A plain kill is safe here: alive_ means we have not reaped the stub,
-  // so its pid cannot have been reused (only Kick() needs the pidfd).
-  kill(pid_, SIGKILL);
-  while (alive_) {
-    if (!Wait().ok()) break;
+  // The pidfd, not the pid: an untraced stub is reaped by the factory, so
+  // its pid may be reused as soon as it has died.
+  syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  if (attached_) {
+    // Our tracee: its exit is ours to collect.
+    while (alive_) {
+      if (!Wait().ok()) break;
+    }
+  } else {
+    // Untraced: the pidfd turns readable once it has exited.
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
   }
   alive_ = false;
 }

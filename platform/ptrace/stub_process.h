@@ -1,9 +1,10 @@
 // StubProcess: the host process that runs one application thread's code on
-// the ptrace platform, and the ptrace mechanics to drive it. It is forked
-// from the sentry thread that will drive it (the tracer), stripped down to
-// the stub page (no other mapping, no fd but the MemoryFile at kMemFd, no
-// rseq, clean FP state, a seccomp filter that only lets the stub page make
-// syscalls: stub_filter.h) and left stopped. Application memory is mapped into
+// the ptrace platform, and the ptrace mechanics to drive it. The stub
+// factory (stub_factory.h) forks it, holding only the MemoryFile at kMemFd;
+// the sentry thread that will drive it seizes it (becoming its tracer) and
+// strips it down to the stub page (no other mapping, no rseq, clean FP
+// state, a seccomp filter that only lets the stub page make syscalls:
+// stub_filter.h), leaving it stopped. Application memory is mapped into
 // it by injecting mmap/munmap syscalls (Inject); application code runs
 // under PTRACE_SYSEMU, so the app itself can never make a host syscall.
 //
@@ -55,8 +56,8 @@ class StubProcess {
   // StubOptions::shared_fd's number inside the stub.
   static constexpr int kSharedFd = 101;
 
-  // Forks and prepares a stub. The calling thread becomes its tracer.
-  // REQUIRES: page was mapped before the fork (StubPage::Get()).
+  // Gets a stub from the factory and prepares it. The calling thread
+  // becomes its tracer.
   static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd,
                                                             const StubOptions& opts = {});
   // Kills and reaps the stub.

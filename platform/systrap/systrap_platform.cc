@@ -1,6 +1,7 @@
 #include "platform/systrap/systrap_platform.h"
 
 #include "base/status_macros.h"
+#include "platform/ptrace/stub_factory.h"
 #include "platform/ptrace/address_space.h"
 #include "platform/stub/systrap_abi.h"
 #include "platform/systrap/context.h"
@@ -14,6 +15,8 @@ static_assert(SystrapPlatform::kMaxUserAddress <= StubPage::kAddress);
 absl::StatusOr<std::unique_ptr<Platform>> SystrapPlatform::Create(int memfd) {
   if (memfd < 0) return absl::InvalidArgumentError("systrap platform: invalid MemoryFile fd");
   PAL_ASSIGN_OR_RETURN(const StubPage* page, StubPage::Get());
+  // Stubs come from the factory; start it now if the caller has not.
+  PAL_RETURN_IF_ERROR(StubFactory::Start());
   PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> filter, BuildSystrapFilter());
   return std::unique_ptr<Platform>(new SystrapPlatform(*page, memfd, std::move(filter)));
 }

@@ -9,9 +9,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "platform/ptrace/stub_factory.h"
 #include "sentry/boot.h"
 #include "sentry/control/boot_config_json.h"
 #include "sentry/control/server.h"
+#include "sentry/seccomp/sentry_filter.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade {
@@ -58,6 +60,10 @@ int BootMain(const BootFds& fds) {
     }
     return 1;
   };
+  // The stub factory first, while this process has one thread and a small
+  // heap, and before the sentry's filter: stubs are forked from it, never
+  // from the sentry (platform/ptrace/stub_factory.h).
+  if (absl::Status s = platform::StubFactory::Start(); !s.ok()) return fail(s);
   absl::StatusOr<std::string> text = ReadAll(fds.config);
   close(fds.config);
   if (!text.ok()) return fail(text.status());
@@ -67,11 +73,13 @@ int BootMain(const BootFds& fds) {
   control::ControlServer server(fds.control);
   BootHooks hooks;
   hooks.at_start_barrier = [&](Kernel& k) {
-    // TODO(oci): call InstallSentryFilter() (sentry/seccomp/sentry_filter.h,
-    // now on main) here: setup is done and the application has not run
-    // yet. Not wired in until the whole suite has been run with it (the
-    // control server's accept/sendmsg and the cgroup-free exit path must
-    // be on its allowlist).
+    // Set-up is done and the application has not run: from here on the
+    // sentry needs no host path. Stubs come from the stub factory, forked
+    // before this filter, so they do not inherit it (docs/security.md).
+    if (absl::Status st = seccomp::InstallSentryFilter(); !st.ok()) {
+      fail(st);
+      return std::optional<int>(1);
+    }
     return server.ServeUntilStart(k, [&] {
       WriteAll(ready_fd, "ok\n");
       close(ready_fd);

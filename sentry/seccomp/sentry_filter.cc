@@ -1,11 +1,16 @@
 #include "sentry/seccomp/sentry_filter.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "base/status_macros.h"
 
@@ -16,6 +21,29 @@ struct Row {
   int nr;
   const char* why;
 };
+
+// glibc's fstat() is newfstatat(fd, "", buf, AT_EMPTY_PATH), which a BPF
+// filter cannot tell from a stat of a host path (it cannot read the path).
+// So newfstatat traps, and this handler serves only the empty-path form,
+// with the fstat syscall; any path gets EPERM like the other path calls.
+// SAFETY: runs in a signal handler: raw syscalls only, errno preserved.
+void OnSigsys(int, siginfo_t* si, void* ucv) {
+  auto* uc = static_cast<ucontext_t*>(ucv);
+  greg_t* g = uc->uc_mcontext.gregs;
+  if (si->si_code != 1 /* SYS_SECCOMP */ || si->si_syscall != SYS_newfstatat) {
+    g[REG_RAX] = -ENOSYS;  // no other syscall traps
+    return;
+  }
+  const char* path = reinterpret_cast<const char*>(g[REG_RSI]);
+  const int saved = errno;
+  long r = -EPERM;
+  if ((g[REG_R10] & AT_EMPTY_PATH) != 0 && path != nullptr && path[0] == '\0') {
+    r = syscall(SYS_fstat, g[REG_RDI], g[REG_RDX]);
+    if (r < 0) r = -errno;
+  }
+  errno = saved;
+  g[REG_RAX] = r;
+}
 
 // Allowed outright.
 constexpr Row kAllow[] = {
@@ -29,11 +57,12 @@ constexpr Row kAllow[] = {
     {SYS_pwrite64, "donated file writes"},
     {SYS_preadv, "donated file reads"},
     {SYS_pwritev, "donated file writes"},
+    {SYS_preadv2, "reads at the current offset or with RWF_* flags on donated/host fds"},
+    {SYS_pwritev2, "writes at the current offset or with RWF_* flags (host stdio, donated fds)"},
     {SYS_lseek, "SEEK_DATA/SEEK_HOLE on donated files"},
     {SYS_close, "fds"},
-    {SYS_close_range, "stub start-up closes everything but the memfd"},
     {SYS_dup, "fds"},
-    {SYS_dup2, "stub start-up moves the memfd"},
+    {SYS_dup2, "fds"},
     {SYS_dup3, "fds"},
     {SYS_fcntl, "fd flags, F_DUPFD_CLOEXEC"},
     {SYS_fstat, "attributes of donated files"},
@@ -58,21 +87,20 @@ constexpr Row kAllow[] = {
     {SYS_madvise, "memory"},
     {SYS_brk, "malloc"},
     {SYS_msync, "shared file mappings"},
-    // The ptrace platform: stub processes.
-    {SYS_ptrace, "drive the stubs"},
-    {SYS_clone, "stub processes and sentry threads"},
-    {SYS_clone3, "threads (glibc)"},
-    {SYS_fork, "stub processes"},
-    {SYS_vfork, "stub processes"},
+    // The platforms: stubs come from the stub factory (forked before this
+    // filter), so the sentry only traces, signals and waits for them; it
+    // never forks (clone is allowed for threads only, below).
+    {SYS_ptrace, "drive the stubs (seize, inject, SYSEMU)"},
     {SYS_wait4, "stub stops and exits"},
     {SYS_waitid, "stub stops and exits"},
-    {SYS_kill, "stubs"},
+    {SYS_kill, "signals to stubs"},
     {SYS_tgkill, "interrupt task threads"},
     {SYS_tkill, "interrupt task threads"},
     {SYS_pidfd_open, "stub lifetimes"},
-    {SYS_pidfd_send_signal, "stubs"},
-    {SYS_seccomp, "stubs install their own, stricter filter"},
-    {SYS_prctl, "PR_SET_PDEATHSIG, no_new_privs in stubs, thread names"},
+    {SYS_pidfd_send_signal, "kicks and kills of stubs (pidfds from the factory)"},
+    {SYS_seccomp, "libseccomp probes the API level; a filter can only narrow"},
+    {SYS_prctl, "thread names, no_new_privs"},
+    {SYS_accept4, "the control socket (palisade start/exec/ps/kill)"},
     {SYS_process_vm_readv, "slow-path copies"},
     {SYS_process_vm_writev, "slow-path copies"},
     {SYS_arch_prctl, "TLS of new threads"},
@@ -80,7 +108,8 @@ constexpr Row kAllow[] = {
     {SYS_set_robust_list, "threads"},
     {SYS_rseq, "glibc threads"},
     {SYS_sched_yield, "spinning"},
-    {SYS_sched_getaffinity, "thread pools"},
+    {SYS_sched_getaffinity, "thread pools; the sandbox sees the host's online CPUs"},
+    {SYS_sched_rr_get_interval, "sched_rr_get_interval(2) reports the host's time slice"},
     {SYS_getrlimit, "limits"},
     {SYS_prlimit64, "limits"},
     {SYS_setrlimit, "limits"},
@@ -103,6 +132,7 @@ constexpr Row kAllow[] = {
     {SYS_timerfd_settime, "timers"},
     {SYS_timerfd_gettime, "timers"},
     {SYS_getrandom, "random bytes for the sandbox"},
+    {SYS_sysinfo, "host RAM size and uptime for sysinfo(2) and /proc/meminfo"},
     // Signals and identity.
     {SYS_rt_sigaction, "signal handling"},
     {SYS_rt_sigprocmask, "signal masks"},
@@ -128,7 +158,7 @@ constexpr Row kAllow[] = {
 constexpr Row kRefuse[] = {
     {SYS_open, "host paths"},        {SYS_openat, "host paths"},      {SYS_openat2, "host paths"},
     {SYS_creat, "host paths"},       {SYS_stat, "host paths"},        {SYS_lstat, "host paths"},
-    {SYS_newfstatat, "host paths"},  {SYS_statx, "host paths"},       {SYS_access, "host paths"},
+    {SYS_statx, "host paths"},       {SYS_access, "host paths"},
     {SYS_faccessat, "host paths"},   {SYS_faccessat2, "host paths"},  {SYS_readlink, "host paths"},
     {SYS_readlinkat, "host paths"},  {SYS_mkdir, "host paths"},       {SYS_mkdirat, "host paths"},
     {SYS_unlink, "host paths"},      {SYS_unlinkat, "host paths"},    {SYS_rmdir, "host paths"},
@@ -153,6 +183,23 @@ absl::StatusOr<scmp_filter_ctx> Build(const SentryFilterOptions& opts) {
       return ErrnoStatus(-rc, "seccomp_rule_add (allow)", std::to_string(r.nr));
     }
   }
+  // Threads only: clone3 (whose flags are in memory) makes glibc fall back
+  // to clone, whose flags must include CLONE_THREAD. No fork, no vfork.
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SYS_clone3, 0); rc != 0) {
+    seccomp_release(ctx);
+    return ErrnoStatus(-rc, "seccomp_rule_add (clone3)");
+  }
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_clone, 1,
+                                SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+      rc != 0) {
+    seccomp_release(ctx);
+    return ErrnoStatus(-rc, "seccomp_rule_add (clone)");
+  }
+  // fstat() through newfstatat: see OnSigsys.
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, SYS_newfstatat, 0); rc != 0) {
+    seccomp_release(ctx);
+    return ErrnoStatus(-rc, "seccomp_rule_add (newfstatat)");
+  }
   for (const Row& r : kRefuse) {
     if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), r.nr, 0); rc != 0) {
       seccomp_release(ctx);
@@ -166,6 +213,11 @@ absl::StatusOr<scmp_filter_ctx> Build(const SentryFilterOptions& opts) {
 }  // namespace
 
 absl::Status InstallSentryFilter(const SentryFilterOptions& opts) {
+  struct sigaction sa {};
+  sa.sa_sigaction = OnSigsys;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGSYS, &sa, nullptr) != 0) return ErrnoStatus(errno, "sigaction(SIGSYS)");
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoStatus(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
   PAL_ASSIGN_OR_RETURN(scmp_filter_ctx ctx, Build(opts));
   int rc = seccomp_load(ctx);

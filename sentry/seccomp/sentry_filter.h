@@ -7,9 +7,12 @@
 // the table kills the process (SIGSYS). Rows are data in sentry_filter.cc,
 // each with a why.
 //
-// NOT installed by the in-process `palisade run` path (it would confine
-// the front end too): the oci work that moves the sentry into its own
-// `palisade boot` process calls it right before the sandbox starts.
+// `palisade boot` installs it at the start barrier (boot_main.cc), after
+// set-up and before the application runs. It reaches every sentry thread
+// but no stub: stubs come from the stub factory, forked before it
+// (platform/ptrace/stub_factory.h). fstat() (newfstatat with an empty
+// path) traps to a SIGSYS handler this installs, which serves only the
+// empty-path form.
 //
 //   PAL_RETURN_IF_ERROR(seccomp::InstallSentryFilter());
 #pragma once
@@ -26,8 +29,8 @@ struct SentryFilterOptions {
   bool log_denials = false;  // SCMP_ACT_LOG instead of killing (debugging only)
 };
 
-// Installs the filter on the calling process (every thread, TSYNC).
-// Sets no_new_privs first.
+// Installs the filter on the calling process (every thread, TSYNC), and
+// the process-wide SIGSYS handler it relies on. Sets no_new_privs first.
 absl::Status InstallSentryFilter(const SentryFilterOptions& opts = {});
 
 // The filter as libseccomp's PFC text (for `palisade debug --dump-filter`

@@ -41,11 +41,16 @@ SyntheticFile::Generator Const(std::string s) {
 }
 
 // /proc/cpuinfo describes the real CPU the app runs on, so it is the host's.
+// Read once, when the procfs is made (at set-up): the sentry's seccomp
+// filter refuses host paths once the application runs.
 ErrnoOr<std::string> CpuInfo() {
-  std::ifstream f("/proc/cpuinfo");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  static const std::string* info = [] {
+    std::ifstream f("/proc/cpuinfo");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return new std::string(ss.str());
+  }();
+  return *info;
 }
 
 ErrnoOr<std::string> MemInfo(Kernel& k) {
@@ -127,6 +132,7 @@ Rows SystemRows(Kernel& k) {
 }  // namespace
 
 InodeRef NewProcfsRoot(Kernel& k) {
+  (void)CpuInfo();  // before the sentry's filter, see CpuInfo
   auto system = std::make_shared<Rows>(SystemRows(k));
   SyntheticDir::Hooks h;
   h.list = [&k, system] {

@@ -7,11 +7,14 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "sentry/seccomp/sentry_filter.h"
@@ -79,18 +82,19 @@ TEST(SentryFilterTest, WhatTheSentryNeedsStillWorks) {
     if (ev < 0 || write(ev, &one, 8) != 8 || read(ev, &one, 8) != 8) return 6;
     int word = 0;
     if (syscall(SYS_futex, &word, FUTEX_WAKE, 1, nullptr, nullptr, 0) < 0) return 7;
-    // Stub processes: fork, signal, wait, pidfd.
-    pid_t c = fork();
-    if (c < 0) return 8;
-    if (c == 0) {
-      pause();
-      _exit(0);
-    }
-    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, c, 0));
+    // Stubs come from the stub factory: the sentry only signals them
+    // through pidfds (here: its own, with signal 0).
+    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
     if (pidfd < 0) return 9;
-    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) != 0) return 10;
-    int status;
-    if (waitpid(c, &status, 0) != c || !WIFSIGNALED(status)) return 11;
+    if (syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0) return 10;
+    // Threads (glibc tries clone3, gets ENOSYS, falls back to clone).
+    std::atomic<int> ran{0};
+    std::thread([&] { ran = 1; }).join();
+    if (ran != 1) return 11;
+    // fstat() is newfstatat(fd, "", AT_EMPTY_PATH): served by the trap.
+    struct stat st;
+    if (fstat(mem, &st) != 0 || st.st_size != (1 << 20)) return 15;
+    if (fstat(12345, &st) != -1 || errno != EBADF) return 16;
     if (kill(getpid(), 0) != 0) return 12;
     if (syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) != 0) return 13;
     // Donated-fd style I/O on an fd opened before the filter: stdio here.
@@ -102,6 +106,30 @@ TEST(SentryFilterTest, WhatTheSentryNeedsStillWorks) {
   ASSERT_TRUE(WIFEXITED(st)) << "child killed: status " << st << " (signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0)
                              << ")";
   EXPECT_EQ(WEXITSTATUS(st), 0) << "failed step";
+}
+
+TEST(SentryFilterTest, StatOfAHostPathIsRefused) {
+  int st = InChild([] {
+    struct stat s;
+    if (stat("/etc/passwd", &s) != -1 || errno != EPERM) return 1;
+    if (fstatat(AT_FDCWD, "/etc/passwd", &s, AT_EMPTY_PATH) != -1 || errno != EPERM) return 2;
+    // A relative path from a real fd names a host file too.
+    if (fstatat(1, "x", &s, AT_EMPTY_PATH) != -1 || errno != EPERM) return 3;
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(st)) << "child killed: status " << st;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "step that was not refused";
+}
+
+TEST(SentryFilterTest, ForkKills) {
+  // The sentry never forks (stubs come from the stub factory).
+  int st = InChild([] {
+    pid_t c = fork();
+    if (c == 0) _exit(0);
+    return 0;
+  });
+  ASSERT_TRUE(WIFSIGNALED(st)) << "status " << st;
+  EXPECT_EQ(WTERMSIG(st), SIGSYS);
 }
 
 TEST(SentryFilterTest, PfcDumpListsTheRules) {
