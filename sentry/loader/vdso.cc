@@ -146,6 +146,25 @@ void Vdso::Calibrate() {
   Update();
 }
 
+int64_t Vdso::ReadClockNs(int clk) const {
+  if (clk < 0 || clk >= PALISADE_VDSO_CLOCKS) return -1;
+  palisade_vdso_data* d = data_;
+  for (;;) {
+    const uint32_t seq = Seq(d).load(std::memory_order_acquire);
+    if (seq & 1) continue;
+    const bool served = d->enabled && (d->clock_mask & (1u << clk));
+    const uint64_t base_tsc = d->tsc_base, mult = d->mult;
+    const uint32_t shift = d->shift;
+    const int64_t base = d->base_ns[clk];
+    const uint64_t now = Rdtsc();
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (Seq(d).load(std::memory_order_relaxed) != seq) continue;
+    if (!served) return -1;
+    const uint64_t delta = now > base_tsc ? now - base_tsc : 0;
+    return base + static_cast<int64_t>((static_cast<unsigned __int128>(delta) * mult) >> shift);
+  }
+}
+
 void Vdso::Update() {
   std::lock_guard<std::mutex> l(mu_);
   const Sample s = TakeSample();

@@ -50,6 +50,13 @@ class Vdso {
 
   // The sentry's view of the data page (tests).
   const palisade_vdso_data& data() const { return *data_; }
+  // Clock clk as the vDSO computes it from the data page, or -1 when the
+  // vDSO does not serve it (no usable TSC, or a clock it leaves to the
+  // syscall). The sentry's own time syscalls read this, so an app sees one
+  // clock whether glibc went through the vDSO or trapped (the page's clock
+  // may be slewing towards the host's by a few ms; time() through the
+  // vDSO must never be ahead of time(2)).
+  int64_t ReadClockNs(int clk) const;
   // One update step now (the thread calls it every kUpdatePeriodNs).
   void Update();
 

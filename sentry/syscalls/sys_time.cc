@@ -12,6 +12,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/task_internals.h"
 #include "sentry/kernel/thread_group.h"
+#include "sentry/loader/vdso.h"
 #include "sentry/syscalls/handlers.h"
 #include "sentry/syscalls/time_convert.h"
 
@@ -64,6 +65,17 @@ SyscallResult SleepUntil(Task& t, int64_t deadline, uint64_t rem_addr) {
 
 }  // namespace
 
+// The vDSO's view of clock c when it serves c (see Vdso::ReadClockNs), so
+// the trapped and untrapped reads of a clock agree; else the host's.
+struct timespec SandboxNow(Task& t, clockid_t c) {
+  struct timespec ts;
+  if (loader::Vdso* v = t.kernel().vdso()) {
+    if (int64_t ns = v->ReadClockNs(c); ns >= 0) return NsToTimespec(ns);
+  }
+  clock_gettime(c, &ts);
+  return ts;
+}
+
 SyscallResult ClockGettime(Task& t, const SyscallArgs& a) {
   const clockid_t id = a[0].Int();
   struct timespec ts;
@@ -73,7 +85,7 @@ SyscallResult ClockGettime(Task& t, const SyscallArgs& a) {
     ts = NsToTimespec(ns);
   } else {
     PAL_TRY(clockid_t c, HostClock(id));
-    clock_gettime(c, &ts);
+    ts = SandboxNow(t, c);
   }
   PAL_TRY_ERRNO(t.CopyOutObj(a[1].Ptr(), ts));
   return int64_t(0);
@@ -126,8 +138,8 @@ SyscallResult ClockGetres(Task& t, const SyscallArgs& a) {
 }
 
 SyscallResult Gettimeofday(Task& t, const SyscallArgs& a) {
-  struct timeval tv;
-  gettimeofday(&tv, nullptr);
+  const struct timespec now = SandboxNow(t, CLOCK_REALTIME);
+  struct timeval tv = {now.tv_sec, now.tv_nsec / 1000};
   if (a[0].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), tv));
   if (a[1].Ptr()) {
     struct timezone tz {};
@@ -137,7 +149,7 @@ SyscallResult Gettimeofday(Task& t, const SyscallArgs& a) {
 }
 
 SyscallResult Time(Task& t, const SyscallArgs& a) {
-  int64_t now = ::time(nullptr);
+  int64_t now = SandboxNow(t, CLOCK_REALTIME).tv_sec;
   if (a[0].Ptr()) PAL_TRY_ERRNO(t.CopyOutObj(a[0].Ptr(), now));
   return now;
 }
