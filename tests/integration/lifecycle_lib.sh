@@ -5,28 +5,8 @@
 #   source lifecycle_lib.sh "$palisade"
 #   for rt in "${runtimes[@]}"; do rtc "$rt" state c1; expect_rc 1 ...; done
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../../scripts/lib/busybox-rootfs.sh
-source "$repo/scripts/lib/busybox-rootfs.sh"
-oci_config=$repo/scripts/lib/oci-config.py
-
-palisade=${1:-}
-passed=0
-failed=0
-n=0
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-finish() {
-  echo "$(basename "$0"): $passed passed, $failed failed"
-  [[ $failed -eq 0 ]]
-  exit $?
-}
-
-if [[ -z $palisade || ! -x $palisade ]]; then
-  not_ok "palisade executable not found at '${palisade}'"
-  finish
-fi
+# shellcheck source=tap_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh" "${1:-}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/palisade-lifecycle.XXXXXX")
 cleanup_all() {

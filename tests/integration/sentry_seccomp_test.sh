@@ -11,34 +11,9 @@
 #   sentry_seccomp_test.sh <path-to-palisade>
 set -uo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../../scripts/lib/busybox-rootfs.sh
-source "$repo/scripts/lib/busybox-rootfs.sh"
-oci_config=$repo/scripts/lib/oci-config.py
-
-palisade=${1:-}
-passed=0
-failed=0
-n=0
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish() {
-  echo "sentry_seccomp_test: $passed passed, $failed failed"
-  [[ $failed -eq 0 ]]
-  exit $?
-}
+# shellcheck source=tap_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap_lib.sh" "${1:-}"
 field() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null; }
-
-if [[ -z $palisade || ! -x $palisade ]]; then
-  not_ok "palisade executable not found at '${palisade}'"
-  finish
-fi
 if ! command -v gdb >/dev/null; then
   echo "1..0 # SKIP gdb not installed"
   exit 0
