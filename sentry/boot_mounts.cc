@@ -134,8 +134,11 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
 // The container's "/": the gofer's export of the rootfs, under an overlay
 // with an in-memory upper layer unless --overlay=none.
 absl::StatusOr<InodeRef> RootFilesystem(const BootConfig& cfg, const std::shared_ptr<gofer::Client>& client) {
-  if (cfg.overlay == RootOverlay::kNone) return gofer::NewGoferRoot(client, "/", cfg.root_readonly);
-  PAL_ASSIGN_OR_RETURN(InodeRef lower, gofer::NewGoferRoot(client, "/", /*readonly=*/true));
+  if (cfg.overlay == RootOverlay::kNone) {
+    return gofer::NewGoferRoot(client, "/", cfg.root_readonly, gofer::NameCache::kOn);
+  }
+  PAL_ASSIGN_OR_RETURN(InodeRef lower,
+                       gofer::NewGoferRoot(client, "/", /*readonly=*/true, gofer::NameCache::kOn));
   return overlay::NewOverlayRoot(std::move(lower));
 }
 

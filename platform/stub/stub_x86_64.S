@@ -22,8 +22,10 @@
   .globl palisade_stub_unmap_all_done
   .globl palisade_stub_syscall
   .globl palisade_stub_syscall_done
-  .globl palisade_stub_systrap_handler
-  .globl palisade_stub_systrap_wait
+  .globl palisade_stub_systrap_handler_arch
+  .globl palisade_stub_systrap_wait_arch
+  .globl palisade_stub_systrap_handler_fsgs
+  .globl palisade_stub_systrap_wait_fsgs
   .globl palisade_stub_end
 
 palisade_stub_begin:
@@ -71,13 +73,28 @@ palisade_stub_syscall_done:
 // siginfo). It reports the frame to the sentry and falls into
 // systrap_wait; the sentry edits the frame in place (the app's registers
 // and the syscall result) and the stub returns into the app through
-// rt_sigreturn. Only the shared region's header is trusted for addresses;
-// syscalls used here: arch_prctl, futex, rt_sigreturn (the only ones the
-// stub filter lets this page make without a tracer).
-palisade_stub_systrap_handler:
+// rt_sigreturn. Only the shared region's header is trusted for addresses.
+//
+// systrap_wait: waits for STATE_RUN (brief spin, then FUTEX_WAIT), installs
+// the fs/gs bases the sentry asked for and rt_sigreturns through the frame
+// at FRAME_RSP. A fresh stub starts here, on a frame the sentry built.
+//
+// fs_base/gs_base are not in a signal frame. Two variants of the pair:
+// _fsgs reads and writes them with rdfsbase/wrfsbase (no syscall; used when
+// the host enables FSGSBASE for user space, AT_HWCAP2), _arch with
+// arch_prctl. Syscalls made here: futex and rt_sigreturn (and arch_prctl
+// in _arch), the only ones the stub filter lets this page make without a
+// tracer.
+.macro SYSTRAP_ROUTINES suffix, fsgs
+palisade_stub_systrap_handler\suffix:
   movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
   mov %rsp, PALISADE_SYSTRAP_FRAME_RSP(%rbx)
-  // fs_base/gs_base are not in the signal frame.
+.if \fsgs
+  rdfsbase %rax
+  mov %rax, PALISADE_SYSTRAP_CUR_FS(%rbx)
+  rdgsbase %rax
+  mov %rax, PALISADE_SYSTRAP_CUR_GS(%rbx)
+.else
   mov $158, %eax                       // arch_prctl(ARCH_GET_FS, &cur_fs)
   mov $0x1003, %edi
   lea PALISADE_SYSTRAP_CUR_FS(%rbx), %rsi
@@ -86,43 +103,48 @@ palisade_stub_systrap_handler:
   mov $0x1004, %edi
   lea PALISADE_SYSTRAP_CUR_GS(%rbx), %rsi
   syscall
+.endif
   movl $PALISADE_SYSTRAP_STATE_EVENT, PALISADE_SYSTRAP_STATE(%rbx)
   mfence                               // store state before loading the flag
   cmpl $0, PALISADE_SYSTRAP_SENTRY_SLEEPING(%rbx)
-  je palisade_stub_systrap_wait
+  je palisade_stub_systrap_wait\suffix
   mov $202, %eax                       // futex(&state, FUTEX_WAKE, 1)
   lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
   mov $1, %esi
   mov $1, %edx
   syscall
 
-// systrap_wait: waits for STATE_RUN (brief spin, then FUTEX_WAIT), installs
-// the fs/gs bases the sentry asked for and rt_sigreturns through the frame
-// at FRAME_RSP. A fresh stub starts here, on a frame the sentry built.
-palisade_stub_systrap_wait:
+palisade_stub_systrap_wait\suffix:
   movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
   mov $PALISADE_SYSTRAP_STUB_SPIN, %ecx
-.Lspin:
+.Lspin\suffix:
   cmpl $PALISADE_SYSTRAP_STATE_RUN, PALISADE_SYSTRAP_STATE(%rbx)
-  je .Lrun
+  je .Lrun\suffix
   pause
   dec %ecx
-  jnz .Lspin
-.Lsleep:
+  jnz .Lspin\suffix
+.Lsleep\suffix:
   movl $1, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
   mfence                               // store the flag before loading state
   mov PALISADE_SYSTRAP_STATE(%rbx), %edx
   cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
-  je .Lrun
+  je .Lrun\suffix
   mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
   lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
   xor %esi, %esi
   xor %r10d, %r10d
   syscall
-  jmp .Lsleep                          // woken, EINTR or EAGAIN: look again
-.Lrun:
+  jmp .Lsleep\suffix                  // woken, EINTR or EAGAIN: look again
+.Lrun\suffix:
   movl $0, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
   mov PALISADE_SYSTRAP_WANT_FS(%rbx), %rsi
+.if \fsgs
+  // The sentry only asks for canonical user addresses (arch_prctl and
+  // clone check them, as Linux does); a #GP here would kill only this stub.
+  wrfsbase %rsi
+  mov PALISADE_SYSTRAP_WANT_GS(%rbx), %rsi
+  wrgsbase %rsi
+.else
   cmp PALISADE_SYSTRAP_CUR_FS(%rbx), %rsi
   je 1f
   mov $158, %eax                       // arch_prctl(ARCH_SET_FS, want_fs)
@@ -136,11 +158,16 @@ palisade_stub_systrap_wait:
   mov $0x1001, %edi
   syscall
 2:
+.endif
   mov PALISADE_SYSTRAP_FRAME_RSP(%rbx), %rsp
   add $8, %rsp                         // past pretcode, as the handler's `ret` would
   mov $15, %eax                        // rt_sigreturn
   syscall
   ud2                                  // a refused frame raises SIGSEGV instead
+.endm
+
+  SYSTRAP_ROUTINES _arch, 0
+  SYSTRAP_ROUTINES _fsgs, 1
 
 palisade_stub_end:
 

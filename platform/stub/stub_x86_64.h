@@ -15,8 +15,12 @@ extern const char palisade_stub_unmap_all[];       // munmap all, then int3
 extern const char palisade_stub_unmap_all_done[];  // rip after that int3
 extern const char palisade_stub_syscall[];         // syscall; int3
 extern const char palisade_stub_syscall_done[];    // rip after that int3
-extern const char palisade_stub_systrap_handler[];  // systrap: every signal's handler
-extern const char palisade_stub_systrap_wait[];     // systrap: wait, then rt_sigreturn
+// systrap: every signal's handler, and wait-then-rt_sigreturn; _fsgs uses
+// rdfsbase/wrfsbase, _arch arch_prctl (hosts without user FSGSBASE).
+extern const char palisade_stub_systrap_handler_arch[];
+extern const char palisade_stub_systrap_wait_arch[];
+extern const char palisade_stub_systrap_handler_fsgs[];
+extern const char palisade_stub_systrap_wait_fsgs[];
 extern const char palisade_stub_end[];
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "base/status_macros.h"
@@ -47,8 +48,25 @@ constexpr uint64_t kSaRestorer = 0x04000000;
 constexpr uint64_t kVsyscallStart = 0xffffffffff600000;
 constexpr uint64_t kVsyscallEnd = kVsyscallStart + 4096;
 
-// Sentry-side spin before sleeping: short, the machine may have few cores.
-constexpr int kSentrySpin = 100;
+// How long the sentry spins for the stub's next report before sleeping in
+// FUTEX_WAIT. A trapped syscall comes back within a few microseconds; a
+// futex wake-up of a sleeping sentry costs far more (an idle vCPU must be
+// woken: ~20 us on the 2-vCPU VMs of docs/benchmarks.md). Bounded, since
+// the spinning thread holds a CPU the app may want.
+// PALISADE_SYSTRAP_SPIN_NS overrides it (benchmarks).
+long SentrySpinNs() {
+  static const long ns = [] {
+    if (const char* e = std::getenv("PALISADE_SYSTRAP_SPIN_NS")) return std::strtol(e, nullptr, 10);
+    return 20'000L;
+  }();
+  return ns;
+}
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 // How often a sentry waiting for a running app checks the stub is alive.
 constexpr long kLivenessCheckNs = 50'000'000;
 
@@ -63,18 +81,18 @@ bool ValidSegments(const Registers& r) {
 }  // namespace
 
 SystrapContext::SystrapContext(std::unique_ptr<StubProcess> stub, SharedRegion region,
-                               uint64_t min_addr, uint64_t max_addr)
-    : stub_(std::move(stub)), region_(std::move(region)), sync_(min_addr, max_addr) {}
+                               SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr)
+    : stub_(std::move(stub)), region_(std::move(region)), variant_(variant), sync_(min_addr, max_addr) {}
 
 absl::StatusOr<std::unique_ptr<SystrapContext>> SystrapContext::Create(
-    const StubPage& page, int memfd, const std::vector<sock_filter>& filter, uint64_t min_addr,
-    uint64_t max_addr) {
+    const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
+    SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr) {
   PAL_ASSIGN_OR_RETURN(SharedRegion region, SharedRegion::Create());
   StubOptions opts{.ptrace_filter = false, .trace_seccomp = true, .shared_fd = region.fd()};
   PAL_ASSIGN_OR_RETURN(std::unique_ptr<StubProcess> stub, StubProcess::Spawn(page, memfd, opts));
   region.CloseFd();
   std::unique_ptr<SystrapContext> c(
-      new SystrapContext(std::move(stub), std::move(region), min_addr, max_addr));
+      new SystrapContext(std::move(stub), std::move(region), variant, min_addr, max_addr));
   PAL_RETURN_IF_ERROR(c->SetUpStub(filter));
   return c;
 }
@@ -101,7 +119,7 @@ absl::Status SystrapContext::SetUpStub(const std::vector<sock_filter>& filter) {
 
   char* scratch = region_.At(PALISADE_SYSTRAP_SCRATCH_OFF, 4096);
   const uint64_t scratch_addr = base + PALISADE_SYSTRAP_SCRATCH_OFF;
-  const uint64_t handler = StubPage::kAddress + StubOffset(palisade_stub_systrap_handler);
+  const uint64_t handler = StubPage::kAddress + variant_.handler;
   KernelSigaction sa{.handler = handler,
                      .flags = SA_SIGINFO | SA_ONSTACK | kSaRestorer,
                      .restorer = handler,  // never used: the handler never returns
@@ -143,7 +161,7 @@ absl::Status SystrapContext::SetUpStub(const std::vector<sock_filter>& filter) {
   // Off it goes, untraced, to wait in the stub page for its first run.
   Registers r;
   if (Errno e = stub_->GetRegs(r); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_GETREGS");
-  r.rip = StubPage::kAddress + StubOffset(palisade_stub_systrap_wait);
+  r.rip = StubPage::kAddress + variant_.wait;
   r.orig_rax = ~uint64_t{0};
   if (Errno e = stub_->Detach(r); !e.ok()) return ErrnoStatus(e.value(), "PTRACE_DETACH");
   return absl::OkStatus();
@@ -269,9 +287,14 @@ bool SystrapContext::RunAndWait() {
   SystrapHeader& h = region_.header();
   h.state.store(PALISADE_SYSTRAP_STATE_RUN, std::memory_order_seq_cst);
   if (h.stub_sleeping.load(std::memory_order_seq_cst) != 0) Futex(h.state, FUTEX_WAKE, 1, nullptr);
-  for (int i = 0; i < kSentrySpin; ++i) {
-    if (h.state.load(std::memory_order_acquire) == PALISADE_SYSTRAP_STATE_EVENT) return true;
-    __builtin_ia32_pause();
+  const long spin_ns = SentrySpinNs();
+  if (spin_ns > 0) {
+    const int64_t until = MonotonicNs() + spin_ns;
+    for (unsigned i = 1;; ++i) {
+      if (h.state.load(std::memory_order_acquire) == PALISADE_SYSTRAP_STATE_EVENT) return true;
+      __builtin_ia32_pause();
+      if (i % 64 == 0 && MonotonicNs() > until) break;
+    }
   }
   const timespec timeout{0, kLivenessCheckNs};
   for (;;) {

@@ -31,15 +31,17 @@
 #include "platform/ptrace/stub_page.h"
 #include "platform/ptrace/stub_process.h"
 #include "platform/systrap/shared_region.h"
+#include "platform/systrap/stub_variant.h"
 
 namespace palisade::platform {
 
 class SystrapContext final : public Context {
  public:
-  // Spawns and sets up a stub. filter: the program from BuildSystrapFilter().
+  // Spawns and sets up a stub. filter: the program from BuildSystrapFilter()
+  // for `variant`.
   static absl::StatusOr<std::unique_ptr<SystrapContext>> Create(
-      const StubPage& page, int memfd, const std::vector<sock_filter>& filter, uint64_t min_addr,
-      uint64_t max_addr);
+      const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
+      SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr);
   ~SystrapContext() override = default;
 
   // Events as platform.h, plus (as PtraceContext):
@@ -60,8 +62,8 @@ class SystrapContext final : public Context {
   pid_t stub_pid() const { return stub_->pid(); }
 
  private:
-  SystrapContext(std::unique_ptr<StubProcess> stub, SharedRegion region, uint64_t min_addr,
-                 uint64_t max_addr);
+  SystrapContext(std::unique_ptr<StubProcess> stub, SharedRegion region,
+                 SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr);
   absl::Status SetUpStub(const std::vector<sock_filter>& filter);
   void BuildFreshFrame();
   void WriteFrame(const Registers& regs);
@@ -77,6 +79,7 @@ class SystrapContext final : public Context {
 
   const std::unique_ptr<StubProcess> stub_;
   SharedRegion region_;
+  const SystrapStubVariant variant_;
   std::atomic<bool> interrupt_{false};
   MappingSync sync_;
   // Offset in the region of the frame the stub will rt_sigreturn through

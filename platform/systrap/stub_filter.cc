@@ -58,9 +58,9 @@ struct StubRule {
 
 constexpr uint64_t kHeaderPageMask = ~uint64_t{0xfff};
 
-std::vector<StubRule> StubRules() {
+std::vector<StubRule> StubRules(bool allow_arch_prctl) {
   const uint64_t header = PALISADE_SYSTRAP_SHARED_ADDR;
-  return {
+  std::vector<StubRule> rules = {
       // Return into the app (and the stub's only way out of a handler).
       {SYS_rt_sigreturn, SCMP_ACT_ALLOW, {}},
       // Wait/wake on the shared header only (futexes of the app's own
@@ -69,20 +69,22 @@ std::vector<StubRule> StubRules() {
        {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAIT, 0}}},
       {SYS_futex, SCMP_ACT_ALLOW,
        {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAKE, 0}}},
-      // fs/gs bases are not in the signal frame.
-      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_GET_FS, 0}}},
-      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_SET_FS, 0}}},
-      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_GET_GS, 0}}},
-      {SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, ARCH_SET_GS, 0}}},
       // Mapping sync, injected by the sentry while it traces the stub.
       {SYS_mmap, SCMP_ACT_TRACE(0),
        {{3, SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED, 0},
         {4, SCMP_CMP_EQ, static_cast<uint64_t>(StubProcess::kMemFd), 0}}},
       {SYS_munmap, SCMP_ACT_TRACE(0), {}},
   };
+  if (allow_arch_prctl) {
+    // fs/gs bases are not in the signal frame.
+    for (uint64_t code : {ARCH_GET_FS, ARCH_SET_FS, ARCH_GET_GS, ARCH_SET_GS}) {
+      rules.push_back({SYS_arch_prctl, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, code, 0}}});
+    }
+  }
+  return rules;
 }
 
-absl::StatusOr<std::vector<sock_filter>> ExportStubRules() {
+absl::StatusOr<std::vector<sock_filter>> ExportStubRules(bool allow_arch_prctl) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
   struct Release {
@@ -93,7 +95,7 @@ absl::StatusOr<std::vector<sock_filter>> ExportStubRules() {
   if (int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); r != 0) {
     return ErrnoStatus(-r, "seccomp_attr_set(CTL_NNP)");
   }
-  for (const StubRule& rule : StubRules()) {
+  for (const StubRule& rule : StubRules(allow_arch_prctl)) {
     scmp_arg_cmp cmps[6];
     unsigned n = 0;
     for (const ArgTest& t : rule.args) {
@@ -122,8 +124,8 @@ absl::StatusOr<std::vector<sock_filter>> ExportStubRules() {
 
 }  // namespace
 
-absl::StatusOr<std::vector<sock_filter>> BuildSystrapFilter() {
-  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> rules, ExportStubRules());
+absl::StatusOr<std::vector<sock_filter>> BuildSystrapFilter(bool allow_arch_prctl) {
+  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> rules, ExportStubRules(allow_arch_prctl));
   std::vector<sock_filter> prog(std::begin(kIpPrefix), std::end(kIpPrefix));
   // libseccomp's jumps are relative, so the program works unchanged after
   // the prefix.

@@ -8,7 +8,8 @@
 //     sentry (the syscall is emulated there).
 //   - From the stub page, only what the stub code needs, with arguments
 //     pinned where they matter: rt_sigreturn; futex FUTEX_WAIT/FUTEX_WAKE
-//     on the shared region's header page; arch_prctl get/set of fs/gs.
+//     on the shared region's header page; arch_prctl get/set of fs/gs
+//     only for the arch_prctl stub variant (stub_variant.h).
 //     mmap (of the MemoryFile fd only) and munmap answer SECCOMP_RET_TRACE:
 //     they run only when the sentry has the stub traced (mapping sync);
 //     untraced, which is whenever app code runs, they fail with ENOSYS.
@@ -31,6 +32,7 @@
 namespace palisade::platform {
 
 // The complete filter, ready for seccomp(SECCOMP_SET_MODE_FILTER).
-absl::StatusOr<std::vector<sock_filter>> BuildSystrapFilter();
+// allow_arch_prctl: for stubs without FSGSBASE (stub_variant.h).
+absl::StatusOr<std::vector<sock_filter>> BuildSystrapFilter(bool allow_arch_prctl);
 
 }  // namespace palisade::platform

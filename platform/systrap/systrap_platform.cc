@@ -17,8 +17,9 @@ absl::StatusOr<std::unique_ptr<Platform>> SystrapPlatform::Create(int memfd) {
   PAL_ASSIGN_OR_RETURN(const StubPage* page, StubPage::Get());
   // Stubs come from the factory; start it now if the caller has not.
   PAL_RETURN_IF_ERROR(StubFactory::Start());
-  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> filter, BuildSystrapFilter());
-  return std::unique_ptr<Platform>(new SystrapPlatform(*page, memfd, std::move(filter)));
+  const SystrapStubVariant variant = HostSystrapStubVariant();
+  PAL_ASSIGN_OR_RETURN(std::vector<sock_filter> filter, BuildSystrapFilter(!variant.fsgsbase));
+  return std::unique_ptr<Platform>(new SystrapPlatform(*page, memfd, std::move(filter), variant));
 }
 
 std::unique_ptr<AddressSpace> SystrapPlatform::NewAddressSpace() {
@@ -27,7 +28,7 @@ std::unique_ptr<AddressSpace> SystrapPlatform::NewAddressSpace() {
 
 absl::StatusOr<std::unique_ptr<Context>> SystrapPlatform::NewContext() {
   PAL_ASSIGN_OR_RETURN(std::unique_ptr<SystrapContext> c,
-                       SystrapContext::Create(page_, memfd_, filter_, kMinUserAddress,
+                       SystrapContext::Create(page_, memfd_, filter_, variant_, kMinUserAddress,
                                               kMaxUserAddress));
   return std::unique_ptr<Context>(std::move(c));
 }

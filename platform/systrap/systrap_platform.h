@@ -22,6 +22,7 @@
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_page.h"
+#include "platform/systrap/stub_variant.h"
 
 namespace palisade::platform {
 
@@ -40,12 +41,14 @@ class SystrapPlatform final : public Platform {
   uint64_t MaxUserAddress() const override { return kMaxUserAddress; }
 
  private:
-  SystrapPlatform(const StubPage& page, int memfd, std::vector<sock_filter> filter)
-      : page_(page), memfd_(memfd), filter_(std::move(filter)) {}
+  SystrapPlatform(const StubPage& page, int memfd, std::vector<sock_filter> filter,
+                  SystrapStubVariant variant)
+      : page_(page), memfd_(memfd), filter_(std::move(filter)), variant_(variant) {}
 
   const StubPage& page_;
   const int memfd_;
   const std::vector<sock_filter> filter_;  // every stub's seccomp program
+  const SystrapStubVariant variant_;       // the stub code it allows
 };
 
 }  // namespace palisade::platform

@@ -28,6 +28,8 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
   const uint64_t f = req.flags;
   PAL_TRY_ERRNO(Validate(f));
   Kernel& k = parent.kernel();
+  // As arch_prctl(ARCH_SET_FS): Linux refuses a TLS base outside user space.
+  if ((f & CLONE_SETTLS) && req.tls >= k.platform().MaxUserAddress()) return Errno(EPERM);
   auto& pin = parent.internals();
 
   std::shared_ptr<MemoryManager> mm;

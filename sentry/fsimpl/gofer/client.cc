@@ -37,6 +37,7 @@ ErrnoOr<proto::Response> Client::RoundTripLocked(const proto::Request& req, Uniq
 ErrnoOr<proto::Response> Client::Call(proto::Request req, UniqueFd* donated) {
   req.set_version(proto::VERSION_CURRENT);
   std::lock_guard<std::mutex> l(mu_);
+  ++calls_;
   if (to_close_.size() >= kCloseBatch && !dead_) {
     proto::Request close;
     close.set_version(proto::VERSION_CURRENT);

@@ -35,6 +35,12 @@ class Client {
   // (never an RPC from a destructor's context).
   void Release(uint64_t fid);
 
+  // Requests sent so far (tests: what a cache saved).
+  uint64_t calls() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
+
   bool dead() const {
     std::lock_guard<std::mutex> l(mu_);
     return dead_;
@@ -47,6 +53,7 @@ class Client {
   mutable std::mutex mu_;
   UniqueFd sock_;                    // guarded by mu_
   bool dead_ = false;                // guarded by mu_
+  uint64_t calls_ = 0;               // guarded by mu_
   std::vector<uint64_t> to_close_;   // guarded by mu_
 };
 

@@ -75,6 +75,7 @@ GoferInode::GoferInode(std::shared_ptr<GoferFs> fs, uint64_t fid, const InodeAtt
 }
 
 GoferInode::~GoferInode() {
+  if (fid_ == fs_->root_fid()) fs_->dentries().Clear();
   fs_->Forget(dev_, ino_);
   fs_->client().Release(fid_);
 }
@@ -124,11 +125,17 @@ ErrnoOr<InodeRef> GoferInode::NodeFrom(const proto::Response& resp) {
 ErrnoOr<InodeRef> GoferInode::Lookup(std::string_view name) {
   if (type_ != S_IFDIR) return Errno(ENOTDIR);
   PAL_TRY_ERRNO(CheckName(name));
+  const bool cached = fs_->dentries().enabled();
+  if (cached) {
+    if (auto hit = fs_->dentries().Find(fid_, name)) return *hit;
+  }
   proto::Request req;
   req.mutable_walk()->set_dir(fid_);
   req.mutable_walk()->add_names(std::string(name));
-  PAL_TRY(proto::Response resp, fs_->client().Call(std::move(req)));
-  return NodeFrom(resp);
+  ErrnoOr<proto::Response> resp = fs_->client().Call(std::move(req));
+  ErrnoOr<InodeRef> result = resp.ok() ? NodeFrom(*resp) : ErrnoOr<InodeRef>(resp.error());
+  if (cached) fs_->dentries().Insert(fid_, name, result);
+  return result;
 }
 
 ErrnoOr<InodeRef> GoferInode::Create(std::string_view name, uint32_t mode, const Credentials& c) {
@@ -311,8 +318,9 @@ ErrnoOr<FileRef> GoferInode::Open(const OpenRequest& r) {
   }
 }
 
-absl::StatusOr<InodeRef> NewGoferRoot(std::shared_ptr<Client> client, const std::string& path, bool readonly) {
-  auto fs = std::make_shared<GoferFs>(client, vfs::AllocateFsId(), readonly);
+absl::StatusOr<InodeRef> NewGoferRoot(std::shared_ptr<Client> client, const std::string& path,
+                                      bool readonly, NameCache names) {
+  auto fs = std::make_shared<GoferFs>(client, vfs::AllocateFsId(), readonly, names == NameCache::kOn);
   proto::Request req;
   req.mutable_attach()->set_path(path);
   auto resp = client->Call(std::move(req));
@@ -321,6 +329,7 @@ absl::StatusOr<InodeRef> NewGoferRoot(std::shared_ptr<Client> client, const std:
   }
   if (resp->nodes_size() != 1) return absl::InternalError("gofer attach: bad reply");
   // A directory, or a file for a file bind mount (the VFS allows both).
+  fs->set_root_fid(resp->nodes(0).fid());
   return InodeRef(fs->Intern(resp->nodes(0)));
 }
 

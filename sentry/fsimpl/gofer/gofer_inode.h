@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "sentry/fsimpl/gofer/client.h"
+#include "sentry/fsimpl/gofer/dentry_cache.h"
 #include "sentry/fsimpl/pipe/fifo.h"
 #include "sentry/vfs/inode.h"
 
@@ -20,8 +21,14 @@ class GoferInode;
 
 class GoferFs : public std::enable_shared_from_this<GoferFs> {
  public:
-  GoferFs(std::shared_ptr<Client> client, uint64_t fsid, bool readonly)
-      : client_(std::move(client)), fsid_(fsid), readonly_(readonly) {}
+  // Lookups of a read-only tree are cached (dentry_cache.h); this many.
+  static constexpr size_t kDentryCacheSize = 4096;
+
+  GoferFs(std::shared_ptr<Client> client, uint64_t fsid, bool readonly, bool cache_names)
+      : client_(std::move(client)),
+        fsid_(fsid),
+        readonly_(readonly),
+        dentries_(readonly && cache_names ? kDentryCacheSize : 0) {}
   Client& client() { return *client_; }
   uint64_t fsid() const { return fsid_; }
   bool readonly() const { return readonly_; }
@@ -30,6 +37,11 @@ class GoferFs : public std::enable_shared_from_this<GoferFs> {
   // fid is released) or a new one.
   std::shared_ptr<GoferInode> Intern(const proto::Node& node);
   void Forget(uint64_t dev, uint64_t ino);  // from ~GoferInode
+  // Empty unless readonly() and asked for. Cached inodes hold this GoferFs, so the root
+  // inode empties it when it goes (the mount is gone).
+  DentryCache& dentries() { return dentries_; }
+  void set_root_fid(uint64_t fid) { root_fid_ = fid; }
+  uint64_t root_fid() const { return root_fid_; }
 
  private:
   std::shared_ptr<Client> client_;
@@ -37,6 +49,8 @@ class GoferFs : public std::enable_shared_from_this<GoferFs> {
   const bool readonly_;
   std::mutex mu_;
   std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<GoferInode>> cache_;  // guarded by mu_
+  DentryCache dentries_;
+  uint64_t root_fid_ = 0;  // set once, before the root is shared
 };
 
 class GoferInode : public Inode {

@@ -187,6 +187,36 @@ TEST_F(GoferFsTest, ReadOnlyInstance) {
   EXPECT_FALSE(gofer::NewGoferRoot(client_, "/slash", false).ok());  // attach never follows links
 }
 
+// The rootfs's lookups are cached when it is read-only: a second walk of
+// the same path, found or not, costs no round trip; a writable tree and a
+// tree without NameCache ask every time.
+TEST_F(GoferFsTest, ReadOnlyRootfsCachesLookups) {
+  auto ro = gofer::NewGoferRoot(client_, "/", /*readonly=*/true, gofer::NameCache::kOn);
+  ASSERT_TRUE(ro.ok());
+  UseRoot(*ro);
+  ASSERT_TRUE(Node("/deep/er").ok());
+  ASSERT_EQ(Node("/deep/missing").error(), Errno(ENOENT));
+  const uint64_t before = client_->calls();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(Node("/deep/er").ok());
+    EXPECT_EQ(Node("/deep/missing").error(), Errno(ENOENT));
+  }
+  EXPECT_EQ(client_->calls(), before);
+  // Still the same files: content and errors as before.
+  EXPECT_EQ(ReadFile("/etc/passwd"), "sandbox passwd");
+  EXPECT_EQ(HostOf("/deep/er/esc/passwd"), rootfs_ + "/etc/passwd");
+
+  for (bool readonly : {false, true}) {
+    auto plain = gofer::NewGoferRoot(client_, "/", readonly);  // NameCache::kOff
+    ASSERT_TRUE(plain.ok());
+    UseRoot(*plain);
+    ASSERT_TRUE(Node("/deep/er").ok());
+    const uint64_t n = client_->calls();
+    ASSERT_TRUE(Node("/deep/er").ok());
+    EXPECT_GT(client_->calls(), n) << "readonly=" << readonly;
+  }
+}
+
 TEST_F(GoferFsTest, DeadGoferGivesEio) {
   ASSERT_EQ(ReadFile("/etc/passwd"), "sandbox passwd");
   shutdown(server_sock_, SHUT_RDWR);
