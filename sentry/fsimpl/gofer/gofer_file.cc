@@ -66,8 +66,8 @@ class GoferMappable : public MappableFile {
 
 class GoferRegularFile : public vfs::InodeFile {
  public:
-  GoferRegularFile(std::shared_ptr<GoferInode> inode, UniqueFd fd, int flags)
-      : vfs::InodeFile(inode, flags), host_(std::move(inode)), fd_(std::make_shared<UniqueFd>(std::move(fd))) {}
+  GoferRegularFile(std::shared_ptr<GoferInode> inode, SharedFd fd, int flags)
+      : vfs::InodeFile(inode, flags), host_(std::move(inode)), fd_(std::move(fd)) {}
 
   ErrnoOr<int64_t> Read(Task& t, std::span<uint8_t> dst) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -142,7 +142,7 @@ class GoferRegularFile : public vfs::InodeFile {
 
 }  // namespace
 
-FileRef NewGoferRegularFile(std::shared_ptr<GoferInode> inode, UniqueFd fd, int flags) {
+FileRef NewGoferRegularFile(std::shared_ptr<GoferInode> inode, SharedFd fd, int flags) {
   return std::make_shared<GoferRegularFile>(std::move(inode), std::move(fd), flags);
 }
 

@@ -10,6 +10,9 @@
 
 namespace palisade::gofer {
 
-FileRef NewGoferRegularFile(std::shared_ptr<GoferInode> inode, UniqueFd fd, int flags);
+// fd: the host fd the gofer donated, possibly shared by several opens of
+// the file (the read-only fd cache, gofer_inode.h): it is only used with
+// pread/pwrite and never closed here while another holds it.
+FileRef NewGoferRegularFile(std::shared_ptr<GoferInode> inode, std::shared_ptr<UniqueFd> fd, int flags);
 
 }  // namespace palisade::gofer

@@ -301,14 +301,25 @@ ErrnoOr<FileRef> GoferInode::Open(const OpenRequest& r) {
     case S_IFDIR: return FileRef(std::make_shared<vfs::DirectoryFile>(std::move(self), r.flags));
     case S_IFREG: {
       if (acc != O_RDONLY) PAL_TRY_ERRNO(CheckWritable());
+      const int host_flags = acc | (r.flags & (O_DIRECT | O_SYNC | O_DSYNC));
+      const bool shareable = host_flags == O_RDONLY && fs_->dentries().enabled();
+      if (shareable) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (ro_fd_) return NewGoferRegularFile(std::move(self), ro_fd_, r.flags);
+      }
       proto::Request req;
       req.mutable_open()->set_fid(fid_);
       // O_APPEND stays ours: a host O_APPEND fd would make pwrite append too.
-      req.mutable_open()->set_flags(acc | (r.flags & (O_DIRECT | O_SYNC | O_DSYNC)));
+      req.mutable_open()->set_flags(host_flags);
       UniqueFd fd;
       PAL_TRY(proto::Response resp, fs_->client().Call(std::move(req), &fd));
       if (!fd.ok()) return Errno(EIO);
-      return NewGoferRegularFile(std::move(self), std::move(fd), r.flags);
+      auto shared = std::make_shared<UniqueFd>(std::move(fd));
+      if (shareable) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!ro_fd_) ro_fd_ = shared;
+      }
+      return NewGoferRegularFile(std::move(self), std::move(shared), r.flags);
     }
     case S_IFLNK: return Errno(ELOOP);
     case S_IFCHR:

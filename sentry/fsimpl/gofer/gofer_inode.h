@@ -92,6 +92,10 @@ class GoferInode : public Inode {
   std::unique_ptr<FifoState> fifo_;  // FIFOs are sandbox pipes
   std::mutex mu_;
   std::optional<InodeAttr> attr_;  // guarded by mu_; only on read-only filesystems
+  // The host fd of a plain O_RDONLY open, kept for the next one while the
+  // inode lives: only on a tree whose names are cached (the rootfs), where
+  // nothing in the sandbox can write the file. Saves the open round trip.
+  std::shared_ptr<UniqueFd> ro_fd_;  // guarded by mu_
 };
 
 InodeAttr AttrFromProto(const proto::Attr& a);
