@@ -108,6 +108,11 @@ class Context {
   // their own baseline (a vehicle may have run before it was handed out).
   // (Added with CPU-time accounting: sentry/kernel/cpu_clock.h.)
   virtual ErrnoOr<int64_t> HostCpuTimeNs() const { return Errno(ENOSYS); }
+  // Time the driving sentry thread has spent spinning for this context's
+  // events so far (ns, never decreasing). The app runs meanwhile and its
+  // vehicle's CPU time counts that, so the task's system time leaves it
+  // out. Safe from any thread.
+  virtual int64_t SentrySpinNs() const { return 0; }
 };
 
 class Platform {

@@ -54,7 +54,7 @@ constexpr uint64_t kVsyscallEnd = kVsyscallStart + 4096;
 // woken: ~20 us on the 2-vCPU VMs of docs/benchmarks.md). Bounded, since
 // the spinning thread holds a CPU the app may want.
 // PALISADE_SYSTRAP_SPIN_NS overrides it (benchmarks).
-long SentrySpinNs() {
+long SpinBudgetNs() {
   static const long ns = [] {
     if (const char* e = std::getenv("PALISADE_SYSTRAP_SPIN_NS")) return std::strtol(e, nullptr, 10);
     return 20'000L;
@@ -287,14 +287,20 @@ bool SystrapContext::RunAndWait() {
   SystrapHeader& h = region_.header();
   h.state.store(PALISADE_SYSTRAP_STATE_RUN, std::memory_order_seq_cst);
   if (h.stub_sleeping.load(std::memory_order_seq_cst) != 0) Futex(h.state, FUTEX_WAKE, 1, nullptr);
-  const long spin_ns = SentrySpinNs();
+  const long spin_ns = SpinBudgetNs();
   if (spin_ns > 0) {
-    const int64_t until = MonotonicNs() + spin_ns;
+    const int64_t start = MonotonicNs(), until = start + spin_ns;
+    bool event = false;
     for (unsigned i = 1;; ++i) {
-      if (h.state.load(std::memory_order_acquire) == PALISADE_SYSTRAP_STATE_EVENT) return true;
+      if (h.state.load(std::memory_order_acquire) == PALISADE_SYSTRAP_STATE_EVENT) {
+        event = true;
+        break;
+      }
       __builtin_ia32_pause();
       if (i % 64 == 0 && MonotonicNs() > until) break;
     }
+    spin_ns_.fetch_add(MonotonicNs() - start, std::memory_order_relaxed);
+    if (event) return true;
   }
   const timespec timeout{0, kLivenessCheckNs};
   for (;;) {

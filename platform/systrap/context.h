@@ -58,6 +58,7 @@ class SystrapContext final : public Context {
   void ResetAddressSpace() override { sync_.Reset(); }
   // The stub process's CPU time (one stub per context).
   ErrnoOr<int64_t> HostCpuTimeNs() const override { return stub_->CpuTimeNs(); }
+  int64_t SentrySpinNs() const override { return spin_ns_.load(std::memory_order_relaxed); }
 
   pid_t stub_pid() const { return stub_->pid(); }
 
@@ -81,6 +82,7 @@ class SystrapContext final : public Context {
   SharedRegion region_;
   const SystrapStubVariant variant_;
   std::atomic<bool> interrupt_{false};
+  std::atomic<int64_t> spin_ns_{0};  // RunAndWait's spinning, in wall time
   MappingSync sync_;
   // Offset in the region of the frame the stub will rt_sigreturn through
   // (its pretcode word).

@@ -1,4 +1,5 @@
 #include "sentry/control/server.h"
+#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -262,7 +263,7 @@ Response ControlServer::HandleStats() {
     st->set_threads(threads);
   }
   struct stat sb;
-  if (fstat(k.memory_file().fd(), &sb) == 0) {
+  if (HostFstat(k.memory_file().fd(), &sb) == 0) {
     st->set_memory_file_bytes(static_cast<uint64_t>(sb.st_blocks) * 512);
   }
   return r;

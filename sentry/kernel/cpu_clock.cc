@@ -35,7 +35,7 @@ void TaskCpuClock::Attach(const platform::Context* ctx) {
   // Continue from what was counted before (a task attaches once today;
   // a re-attach after a vehicle change must not go backwards).
   vehicle_base_ns_ = *v - last_.user_ns;
-  sentry_base_ns_ -= last_.sys_ns;
+  sentry_base_ns_ -= ctx->SentrySpinNs() + last_.sys_ns;
   ctx_ = ctx;
 }
 
@@ -44,7 +44,12 @@ void TaskCpuClock::SampleLocked() {
   ErrnoOr<int64_t> v = ctx_->HostCpuTimeNs();
   if (v.ok()) last_.user_ns = std::max(last_.user_ns, *v - vehicle_base_ns_);
   int64_t s;
-  if (ReadClock(sentry_clock_, &s)) last_.sys_ns = std::max(last_.sys_ns, s - sentry_base_ns_);
+  // Spinning for the app's next event is not work for it (the app was
+  // running, and its vehicle's time counts that); in wall time, which can
+  // exceed the CPU it took, hence the max().
+  if (ReadClock(sentry_clock_, &s)) {
+    last_.sys_ns = std::max(last_.sys_ns, s - ctx_->SentrySpinNs() - sentry_base_ns_);
+  }
 }
 
 CpuTimes TaskCpuClock::Detach() {

@@ -37,13 +37,13 @@ struct DevfsOptions {
   // The sandbox's terminal for /dev/tty: a host fd (dup'd here; the
   // caller keeps its own), kFindTtyInStdio, or -1 for none (ENXIO).
   int tty_host_fd = kFindTtyInStdio;
-  InodeRef shm;            // directory to serve as /dev/shm, or null
-  InodeRef pts;            // devpts root to serve as /dev/pts (devpts::Root()), or null
-  InodeRef upper;          // writable directory for other names, or null
+  InodeRef shm{};          // directory to serve as /dev/shm, or null
+  InodeRef pts{};          // devpts root to serve as /dev/pts (devpts::Root()), or null
+  InodeRef upper{};        // writable directory for other names, or null
   // Opens the caller's controlling terminal for /dev/tty when it is one of
   // the sandbox's ptys; returns null when it has none (then tty_host_fd
   // applies). Set by the boot code, which knows devpts and the kernel.
-  std::function<ErrnoOr<FileRef>(const OpenRequest&)> ctty_opener;
+  std::function<ErrnoOr<FileRef>(const OpenRequest&)> ctty_opener{};
 };
 
 InodeRef NewDevfsRoot(const DevfsOptions& opts = {});

@@ -1,4 +1,5 @@
 #include "sentry/fsimpl/dev/host_stdio.h"
+#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -173,7 +174,7 @@ class HostStdioFile final : public FileDescription {
       return InodeAttrToStat(a);
     }
     struct stat st;
-    if (fstat(fd_.get(), &st) != 0) return Errno::FromHost();
+    if (HostFstat(fd_.get(), &st) != 0) return Errno::FromHost();
     return st;
   }
 
@@ -285,7 +286,7 @@ FileRef NewHostStdioFile(int host_fd, int flags) {
   UniqueFd fd(fcntl(host_fd, F_DUPFD_CLOEXEC, 0));
   if (!fd.ok()) return nullptr;
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return nullptr;
+  if (HostFstat(fd.get(), &st) != 0) return nullptr;
   Kind kind = Kind::kStream;
   if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) kind = Kind::kRegular;
   if (S_ISSOCK(st.st_mode)) kind = Kind::kSocket;

@@ -1,4 +1,5 @@
 #include "sentry/fsimpl/gofer/gofer_file.h"
+#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,7 +34,7 @@ ErrnoOr<int64_t> HostPwrite(int fd, std::span<const uint8_t> src, int64_t off) {
 
 ErrnoOr<int64_t> HostSize(int fd) {
   struct stat st;
-  if (fstat(fd, &st) != 0) return Errno::FromHost();
+  if (HostFstat(fd, &st) != 0) return Errno::FromHost();
   return static_cast<int64_t>(st.st_size);
 }
 

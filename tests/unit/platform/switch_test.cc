@@ -102,6 +102,33 @@ TEST_P(SwitchTest, SyscallResultComesBack) {
   EXPECT_EQ(regs.rdi, 1234u);  // went through rax, push and pop on the stack
 }
 
+// fs_base/gs_base are not in a signal frame; systrap's stub saves and
+// restores them itself (wrfsbase or arch_prctl, stub_variant.h). The app
+// sees the bases it was given, they come back with the event, and a
+// change the sentry makes (arch_prctl(ARCH_SET_FS)) reaches the app.
+TEST_P(SwitchTest, FsAndGsBasesReachTheAppAndComeBack) {
+  // Two words in the stack page, away from where the stack grows.
+  const uint64_t fs = kStack + 0x100, gs = kStack + 0x200;
+  // The stack page is file page 1 (kStack maps offset kPage).
+  FileWord(kPage + 0x100) = 0x1111;
+  FileWord(kPage + 0x108) = 0x3333;
+  FileWord(kPage + 0x208) = 0x2222;
+  Registers regs = Regs(prog_fs_gs);
+  regs.fs_base = fs;
+  regs.gs_base = gs;
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
+  EXPECT_EQ(regs.rdi, 0x1111u);
+  EXPECT_EQ(regs.rsi, 0x2222u);
+  EXPECT_EQ(regs.fs_base, fs);
+  EXPECT_EQ(regs.gs_base, gs);
+  regs.fs_base = fs + 8;  // as arch_prctl(ARCH_SET_FS) would
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
+  EXPECT_EQ(regs.orig_rax, SYS_exit);
+  EXPECT_EQ(regs.r8, 0x3333u);
+  EXPECT_EQ(regs.r9, 0x2222u);
+  EXPECT_EQ(regs.fs_base, fs + 8);
+}
+
 TEST_P(SwitchTest, RestartBySyscallRewind) {
   Registers regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);

@@ -9,7 +9,7 @@
   .globl test_programs_begin, test_programs_end
   .globl prog_roundtrip, prog_load, prog_store_then_load, prog_spin_count
   .globl prog_int3, prog_ud2, prog_div0, prog_hlt, prog_jump, prog_fp
-  .globl prog_getpid_loop, prog_vsyscall, prog_jump_r15
+  .globl prog_getpid_loop, prog_vsyscall, prog_jump_r15, prog_fs_gs
 
 test_programs_begin:
 
@@ -27,6 +27,20 @@ prog_roundtrip:
 prog_load:
   mov (%rdx), %rdi
   mov $60, %eax
+  syscall
+  ud2
+
+// rdi = *(uint64_t*)%fs:0, rsi = *(uint64_t*)%gs:8; getpid(); the same
+// again into r8/r9; exit(0).
+prog_fs_gs:
+  mov %fs:0, %rdi
+  mov %gs:8, %rsi
+  mov $39, %eax
+  syscall
+  mov %fs:0, %r8
+  mov %gs:8, %r9
+  mov $60, %eax
+  xor %edi, %edi
   syscall
   ud2
 
