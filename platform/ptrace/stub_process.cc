@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -208,8 +209,34 @@ ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t
   }
 }
 
+void StubProcess::BindToCallerCpu() {
+  const int cpu = sched_getcpu();  // vDSO: no syscall
+  if (cpu < 0 || cpu == bound_cpu_ || cpu >= CPU_SETSIZE) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  // A failure (a cpuset that changed under us) only costs speed.
+  bound_cpu_ = sched_setaffinity(pid_, sizeof(set), &set) == 0 ? cpu : -1;
+}
+
+void StubProcess::Unbind() {
+  if (bound_cpu_ < 0) return;
+  // The CPUs the sentry itself may use (the sandbox cgroup's cpuset).
+  static const cpu_set_t allowed = [] {
+    cpu_set_t s;
+    if (sched_getaffinity(0, sizeof(s), &s) != 0) {
+      CPU_ZERO(&s);
+      for (int i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &s);
+    }
+    return s;
+  }();
+  (void)sched_setaffinity(pid_, sizeof(allowed), &allowed);
+  bound_cpu_ = -1;
+}
+
 ErrnoOr<int> StubProcess::ResumeAndWait(int request) {
   if (!alive_) return Errno(ESRCH);
+  BindToCallerCpu();
   if (ptrace(static_cast<__ptrace_request>(request), pid_, 0, 0) != 0 && errno != ESRCH) {
     return Errno::FromHost();
   }
@@ -254,6 +281,7 @@ Errno StubProcess::Detach(const Registers& regs) {
   PAL_TRY_ERRNO(SetRegs(regs));
   if (ptrace(PTRACE_DETACH, pid_, 0, 0) != 0) return Errno::FromHost();
   attached_ = false;
+  Unbind();  // untraced, it must not share a CPU with a spinning sentry
   return Errno::Ok();
 }
 
@@ -266,6 +294,7 @@ Errno StubProcess::Attach() {
     return e;
   }
   attached_ = true;
+  BindToCallerCpu();
   if (ptrace(PTRACE_INTERRUPT, pid_, 0, 0) != 0) return Errno::FromHost();
   // The interrupt stop; a signal arriving first (a kick) stops it earlier:
   // suppress it and wait on.

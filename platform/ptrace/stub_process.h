@@ -113,6 +113,14 @@ class StubProcess {
  private:
   StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd, const StubOptions& opts);
   ErrnoOr<int> Wait();
+  // Pins the stub to the CPU the calling (tracer) thread is on, so that
+  // each ptrace stop and resume hands over on one CPU: a wake-up across
+  // CPUs costs tens of microseconds on a VM whose idle vCPUs halt, more
+  // than the whole round trip otherwise (the same trick as gVisor's
+  // ptrace platform). Re-pinned when the tracer has moved.
+  void BindToCallerCpu();
+  // Lets the stub run on any CPU the sentry may use again (untraced).
+  void Unbind();
   absl::Status Prepare();
   absl::Status UnregisterRseq();
   absl::Status InstallFilter();
@@ -125,6 +133,7 @@ class StubProcess {
   const StubOptions opts_;
   bool alive_ = true;
   bool attached_ = true;  // traced by the spawning thread
+  int bound_cpu_ = -1;    // BindToCallerCpu(), or -1
   // Registers of the stub as prepared (valid segment selectors): the base
   // for every injected syscall.
   Registers base_regs_{};

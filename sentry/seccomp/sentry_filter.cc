@@ -109,6 +109,7 @@ constexpr Row kAllow[] = {
     {SYS_rseq, "glibc threads"},
     {SYS_sched_yield, "spinning"},
     {SYS_sched_getaffinity, "thread pools; the sandbox sees the host's online CPUs"},
+    {SYS_sched_setaffinity, "stubs pinned to their tracer's CPU (ptrace hand-offs on one CPU)"},
     {SYS_sched_rr_get_interval, "sched_rr_get_interval(2) reports the host's time slice"},
     {SYS_getrlimit, "limits"},
     {SYS_prlimit64, "limits"},
