@@ -78,8 +78,8 @@ Errno MemoryManager::Madvise(uint64_t addr, uint64_t len, int advice) {
       return;
     }
     if (advice != MADV_DONTNEED && advice != MADV_FREE) return;  // hints: accepted, ignored
-    if (v.shared) {
-      // Shared pages keep their data (it lives in the shared object); only
+    if (v.shared || v.shm) {
+      // Shared pages (and an immutable file's, see ImmutablePages) keep their data (it lives in the shared object); only
       // this mm's mapping goes, file pages are mapped again on next touch.
       if (v.is_file()) {
         v.mapped.SetRange(v.Page(lo), v.Page(hi), false);

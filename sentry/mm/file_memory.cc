@@ -51,14 +51,61 @@ FileMemory::FileMemory(MemoryFile& mf, std::atomic<int64_t>* pages_counter)
     : mf_(mf), pages_counter_(pages_counter) {}
 
 FileMemory::~FileMemory() {
-  for (auto& [index, c] : chunks_) mf_.Free(c.mf_off, kChunkSize);
+  if (reserved_len_ > 0) {
+    mf_.Free(reserved_off_, reserved_len_);
+  } else {
+    for (auto& [index, c] : chunks_) mf_.Free(c.mf_off, kChunkSize);
+  }
   if (pages_counter_) pages_counter_->fetch_sub(pages_);
+}
+
+ErrnoOr<std::shared_ptr<FileMemory>> FileMemory::NewImmutableCache(MemoryFile& mf, int64_t size, Source source) {
+  if (size < 0 || !source) return Errno(EINVAL);
+  auto fm = std::make_shared<FileMemory>(mf);
+  const int64_t chunks = (size + kChunkSize - 1) / kChunkSize;
+  if (chunks > 0) {
+    // Reserving costs no memory: pages are only used once written.
+    ErrnoOr<uint64_t> off = mf.Allocate(static_cast<uint64_t>(chunks * kChunkSize));
+    if (!off.ok()) return Errno(ENOMEM);
+    fm->reserved_off_ = *off;
+    fm->reserved_len_ = static_cast<uint64_t>(chunks * kChunkSize);
+  }
+  fm->size_ = size;
+  fm->source_ = std::move(source);
+  fm->ever_mapped_ = true;  // nothing is ever released before the end
+  return fm;
+}
+
+Errno FileMemory::FillLocked(int64_t index, Chunk& c) {
+  const int64_t base = index * kChunkSize;
+  const int64_t want = std::min(kChunkSize, size_ - base);
+  // A bounce buffer rather than a read into the sentry's mapping of the
+  // MemoryFile: HostCopy's pwrite gives the pages memory without a page
+  // fault each (see HostCopy).
+  static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunkSize]);
+  int64_t got = 0;
+  while (got < want) {
+    ErrnoOr<int64_t> n = source_(std::span<uint8_t>(buf.get() + got, static_cast<size_t>(want - got)), base + got);
+    if (!n.ok()) return Errno(EIO);
+    if (*n == 0) break;  // shorter than when the cache was made: zeros
+    got += *n;
+  }
+  // The rest of the last page reads as zeros (Allocate()d memory is).
+  if (got > 0 && !HostCopy(true, mf_.fd(), buf.get(), got, c.mf_off)) return Errno(ENOMEM);
+  MarkPresentLocked(c, Bits(0, (want + kPageSize - 1) / kPageSize));
+  return Errno::Ok();
 }
 
 ErrnoOr<FileMemory::Chunk*> FileMemory::ChunkLocked(int64_t index, bool create) {
   auto it = chunks_.find(index);
   if (it != chunks_.end()) return &it->second;
   if (!create) return static_cast<Chunk*>(nullptr);
+  if (source_) {
+    if (index * kChunkSize >= size_) return Errno(EFAULT);  // callers stop at EOF first
+    Chunk c{reserved_off_ + static_cast<uint64_t>(index * kChunkSize), 0};
+    PAL_TRY_ERRNO(FillLocked(index, c));
+    return &chunks_.emplace(index, c).first->second;
+  }
   // Allocate() hands out zero-filled (hole-punched) memory.
   ErrnoOr<uint64_t> off = mf_.Allocate(kChunkSize);
   if (!off.ok()) return Errno(ENOSPC);
@@ -124,10 +171,16 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
     const int64_t pos = off + done;
     const int64_t in = pos % kChunkSize;
     const int64_t n = std::min(total - done, kChunkSize - in);
-    auto it = chunks_.find(pos / kChunkSize);
-    if (it != chunks_.end()) {
+    // An immutable cache reads the chunk in; elsewhere a missing chunk is
+    // a hole.
+    ErrnoOr<Chunk*> c = ChunkLocked(pos / kChunkSize, immutable());
+    if (!c.ok()) {
+      if (done > 0) break;
+      return Errno(EIO);
+    }
+    if (*c != nullptr) {
       // Pages not present are memfd holes and read as zeros already.
-      const uint64_t mo = it->second.mf_off + static_cast<uint64_t>(in);
+      const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
       if (!HostCopy(false, mf_.fd(), dst.data() + done, n, mo)) {
         if (done > 0) break;
         return Errno(EIO);
@@ -141,6 +194,7 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
 }
 
 ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
+  if (immutable()) return Errno(EROFS);
   std::lock_guard<std::mutex> l(mu_);
   if (append) off = size_;
   if (off < 0) return Errno(EINVAL);
@@ -200,6 +254,7 @@ int64_t FileMemory::Pages() {
 }
 
 Errno FileMemory::Truncate(int64_t size) {
+  if (immutable()) return Errno(EROFS);
   if (size < 0) return Errno(EINVAL);
   int64_t old;
   std::vector<std::shared_ptr<FileMapper>> mappers;
@@ -257,6 +312,7 @@ ErrnoOr<int64_t> FileMemory::SeekDataOrHole(int64_t off, bool hole) {
 }
 
 Errno FileMemory::Allocate(int mode, int64_t off, int64_t len, bool* changed) {
+  if (immutable()) return Errno(EROFS);
   *changed = false;
   int64_t end;
   if (off < 0 || len <= 0) return Errno(EINVAL);

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,17 @@ class FileMemory {
   // filesystem's statfs.
   explicit FileMemory(MemoryFile& mf, std::atomic<int64_t>* pages_counter = nullptr);
   ~FileMemory();
+
+  // Reads file bytes at an offset (MappableFile::ReadAt); short at EOF.
+  using Source = std::function<ErrnoOr<int64_t>(std::span<uint8_t>, int64_t)>;
+  // A read-only page cache of a file nothing can change (the rootfs, see
+  // MappableFile::ImmutablePages): `size` bytes, read from `source` a
+  // 64 KiB chunk at a time on first use, into one MemoryFile range
+  // reserved up front so the file's pages are contiguous there (a mapping
+  // of many cached chunks is then one host mmap). Only ForEachPageRun,
+  // Read, Size and Pages may be used on it. ENOMEM: no room to reserve.
+  static ErrnoOr<std::shared_ptr<FileMemory>> NewImmutableCache(MemoryFile& mf, int64_t size, Source source);
+  bool immutable() const { return static_cast<bool>(source_); }
   FileMemory(const FileMemory&) = delete;
   FileMemory& operator=(const FileMemory&) = delete;
 
@@ -105,8 +117,14 @@ class FileMemory {
   // registered. REQUIRES: mu_ held.
   void ReleaseTailLocked(int64_t end);
 
+  // Fills a new chunk of an immutable cache from source_. REQUIRES: mu_.
+  Errno FillLocked(int64_t index, Chunk& c);
+
   MemoryFile& mf_;
   std::atomic<int64_t>* const pages_counter_;
+  Source source_;               // immutable caches only
+  uint64_t reserved_off_ = 0;   // their MemoryFile range
+  uint64_t reserved_len_ = 0;
   std::mutex mu_;
   std::map<int64_t, Chunk> chunks_;  // by chunk index; guarded by mu_
   int64_t size_ = 0;                 // guarded by mu_

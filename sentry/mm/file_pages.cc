@@ -97,8 +97,28 @@ Errno MemoryManager::Impl::FaultIn(Vma& v, uint64_t lo, uint64_t hi) {
 Errno MemoryManager::Impl::FaultInShared(Vma& v, uint64_t lo, uint64_t hi) {
   const uint64_t eof = EofEnd(v);
   if (lo >= eof) return Errno(EFAULT);
-  const uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
-  const uint64_t chi = std::min(eof, mm::ChunkDown(hi - 1) + mm::kChunkSize);
+  uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
+  uint64_t chi = std::min(eof, mm::ChunkDown(hi - 1) + mm::kChunkSize);
+  if (v.shm->immutable()) {
+    // Read the chunks in, then map every page of the VMA the cache has
+    // (other processes read most of a library's text in already): one
+    // fault, and usually one host mmap, for the whole mapping.
+    ErrnoOr<int64_t> filled = v.shm->ForEachPageRun(static_cast<int64_t>(v.FileOffset(clo)),
+                                                    static_cast<int64_t>(v.FileOffset(chi)), true,
+                                                    [](int64_t, uint64_t, uint64_t) {});
+    if (!filled.ok()) return filled.error();
+    Errno err;
+    ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
+        static_cast<int64_t>(v.file_off), static_cast<int64_t>(v.FileOffset(eof)), false,
+        [&](int64_t fo, uint64_t mo, uint64_t len) {
+          if (!err.ok()) return;
+          const uint64_t addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
+          err = as->MapFile(addr, len, mo, v.prot);
+          if (err.ok()) v.mapped.SetRange(v.Page(addr), v.Page(addr + len), true);
+        });
+    if (!covered.ok()) return covered.error();
+    return err.ok() ? Errno::Ok() : Errno(ENOMEM);
+  }
   Errno err;
   ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
       static_cast<int64_t>(v.FileOffset(clo)), static_cast<int64_t>(v.FileOffset(chi)), true,
@@ -112,6 +132,17 @@ Errno MemoryManager::Impl::FaultInShared(Vma& v, uint64_t lo, uint64_t hi) {
   if (!err.ok()) return Errno(ENOMEM);
   // The file may have shrunk since EofEnd: lo must still be inside it.
   if (static_cast<uint64_t>(*covered) <= v.FileOffset(lo)) return Errno(EFAULT);
+  return Errno::Ok();
+}
+
+Errno MemoryManager::Impl::PrivatizeFileVma(Vma& v) {
+  if (v.shared || !v.shm) return Errno::Ok();
+  PAL_TRY(std::shared_ptr<mm::Backing> b, mm::Backing::Allocate(mf, v.len(), false, /*file_backed=*/true));
+  as->Unmap(v.start, v.len());
+  v.mapped.SetRange(0, v.len() / kPageSize, false);
+  v.shm = nullptr;
+  v.backing = std::move(b);
+  v.backing_off = 0;
   return Errno::Ok();
 }
 

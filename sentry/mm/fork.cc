@@ -66,7 +66,7 @@ ErrnoOr<std::shared_ptr<MemoryManager>> MemoryManager::Fork() {
       // Fresh zeros for the child: a new backing of the VMA's size.
       PAL_TRY(cv.backing, mm::Backing::Allocate(m.mf, v.len(), false, false));
       cv.backing_off = 0;
-    } else if (!v.shared) {
+    } else if (!v.shared && !v.shm) {  // private shm: an immutable file's pages, shared
       std::shared_ptr<mm::Backing>& nb = copies[v.backing.get()];
       if (!nb) {
         PAL_TRY(nb, mm::Backing::Allocate(m.mf, v.backing->len(), false, v.is_file()));

@@ -26,6 +26,8 @@ Errno MemoryManager::Impl::Walk(uint64_t addr, uint64_t len, int need_prot, bool
     if ((need_prot & PROT_READ) && !mm::CanRead(v->prot)) return Errno(EFAULT);
     if ((need_prot & PROT_WRITE) && !mm::CanWrite(v->prot)) return Errno(EFAULT);
     uint64_t stop = std::min(end, v->end);
+    // A forced write (the loader's) never reaches an immutable file's pages.
+    if (write && v->shm && !v->shared) PAL_TRY_ERRNO(PrivatizeFileVma(*v));
     if (!v->backing && !v->shm) return Errno(EFAULT);  // past a shared object's end
     if (v->shm) {
       // The file's own pages, straight through the sentry's mapping.

@@ -26,6 +26,12 @@ class MappableFile {
   // map these pages themselves, so they are coherent with read/write.
   // Null: shared mappings keep a copy written back on msync/munmap.
   virtual FileMemory* Memory() { return nullptr; }
+  // A page cache (FileMemory::NewImmutableCache) for a file nothing can
+  // change while the sandbox runs (the rootfs's lower layer): private
+  // mappings without PROT_WRITE map its pages directly, so every process
+  // of the sandbox shares one copy of a library's text, and a page read in
+  // once is never read again. Kept alive by this object. Null: none.
+  virtual FileMemory* ImmutablePages() { return nullptr; }
   virtual std::string Name() const = 0;  // absolute path for /proc/pid/maps
   virtual uint64_t Dev() const { return 0; }
   virtual uint64_t Ino() const { return 0; }

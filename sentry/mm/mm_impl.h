@@ -144,6 +144,11 @@ struct MemoryManager::Impl {
   // FaultIn for a VMA with shm: maps the file's pages of the chunks
   // covering [lo, hi), giving holes memory. Same errors.
   Errno FaultInShared(mm::Vma& v, uint64_t lo, uint64_t hi);
+  // Turns a private VMA mapping an immutable file's pages (shm) into an
+  // ordinary private file VMA with a backing of its own, filled from the
+  // file on demand (same bytes: the file cannot change), before anything
+  // may write it. ENOMEM: no room for the backing.
+  Errno PrivatizeFileVma(mm::Vma& v);
   // Unmaps this mm's mappings of fm's file range [lo, hi) (shm VMAs).
   // REQUIRES: mu NOT held.
   void InvalidateFile(const FileMemory& fm, int64_t lo, int64_t hi);

@@ -73,8 +73,11 @@ ErrnoOr<uint64_t> MemoryManager::Mmap(const MmapOptions& o) {
   }
 
   // File mapping: a shared one of a file in the MemoryFile maps the file's
-  // pages; any other gets a backing now, filled on demand.
+  // pages, so does a private one that cannot write of an immutable file
+  // (it turns into a private copy if mprotect adds PROT_WRITE:
+  // PrivatizeFileVma); any other gets a backing now, filled on demand.
   FileMemory* shm = shared ? o.file->Memory() : nullptr;
+  if (!shm && !(o.prot & PROT_WRITE)) shm = o.file->ImmutablePages();
   std::shared_ptr<mm::Backing> backing;
   if (!shm) {
     PAL_TRY(backing, mm::Backing::Allocate(m.mf, len, shared, /*file_backed=*/true));
@@ -151,6 +154,12 @@ Errno MemoryManager::Mprotect(uint64_t addr, uint64_t len, int prot) {
       break;
     }
     if (v.prot != prot) {
+      if (!v.shared && v.shm && (prot & PROT_WRITE)) {
+        if (Errno e = m.PrivatizeFileVma(v); !e.ok()) {
+          result = e;
+          break;
+        }
+      }
       v.prot = prot;
       if (v.shared && !v.shm && (prot & PROT_WRITE)) v.written = true;
       // Re-map what is mapped with the new protection; unmapped file pages

@@ -94,9 +94,11 @@ struct Vma {
   std::shared_ptr<MappableFile> file;  // null: anonymous
   uint64_t file_off = 0;               // file offset of start
   std::string name;                    // "[heap]", "[stack]", a path, or ""
-  // Null for a MAP_SHARED mapping of a file with FileMemory (tmpfs): it
-  // maps the file's own pages (shm), and backing_off is then the file
-  // offset of start, so splitting and merging need no special case.
+  // Null for a MAP_SHARED mapping of a file with FileMemory (tmpfs), or a
+  // private one without PROT_WRITE of an immutable file
+  // (MappableFile::ImmutablePages): it maps the file's own pages (shm),
+  // and backing_off is then the file offset of start, so splitting and
+  // merging need no special case.
   std::shared_ptr<Backing> backing;
   uint64_t backing_off = 0;  // backing offset of start
   FileMemory* shm = nullptr;  // kept alive by `file`

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "sentry/mm/file_memory.h"
 #include "sentry/mm/mappable_file.h"
 #include "sentry/vfs/inode_file.h"
 
@@ -40,8 +41,13 @@ ErrnoOr<int64_t> HostSize(int fd) {
 
 class GoferMappable : public MappableFile {
  public:
-  GoferMappable(SharedFd fd, bool writable, std::string name, uint64_t dev, uint64_t ino)
-      : fd_(std::move(fd)), writable_(writable), name_(std::move(name)), dev_(dev), ino_(ino) {}
+  GoferMappable(std::shared_ptr<GoferInode> inode, SharedFd fd, bool writable, std::string name)
+      : inode_(std::move(inode)),
+        fd_(std::move(fd)),
+        writable_(writable),
+        name_(std::move(name)),
+        dev_(inode_->host_dev()),
+        ino_(inode_->host_ino()) {}
   ErrnoOr<int64_t> ReadAt(std::span<uint8_t> dst, int64_t off) override { return HostPread(fd_->get(), dst, off); }
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off) override {
     if (!writable_) return Errno(EACCES);
@@ -57,8 +63,20 @@ class GoferMappable : public MappableFile {
   std::string Name() const override { return name_; }
   uint64_t Dev() const override { return dev_; }
   uint64_t Ino() const override { return ino_; }
+  FileMemory* ImmutablePages() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!cache_asked_) {
+      cache_asked_ = true;
+      cache_ = inode_->PageCache(fd_);
+    }
+    return cache_.get();
+  }
 
  private:
+  const std::shared_ptr<GoferInode> inode_;
+  std::mutex mu_;
+  bool cache_asked_ = false;             // guarded by mu_
+  std::shared_ptr<FileMemory> cache_;    // guarded by mu_; see ImmutablePages
   SharedFd fd_;
   bool writable_;
   std::string name_;
@@ -130,7 +148,7 @@ class GoferRegularFile : public vfs::InodeFile {
     return fallocate(fd(), mode, off, len) == 0 ? Errno::Ok() : Errno::FromHost();
   }
   std::shared_ptr<MappableFile> Mappable() override {
-    return std::make_shared<GoferMappable>(fd_, writable(), DisplayName(), host_->host_dev(), host_->host_ino());
+    return std::make_shared<GoferMappable>(host_, fd_, writable(), DisplayName());
   }
 
  private:

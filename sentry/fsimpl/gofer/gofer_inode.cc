@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "sentry/fsimpl/gofer/gofer_file.h"
@@ -78,6 +79,25 @@ GoferInode::~GoferInode() {
   if (fid_ == fs_->root_fid()) fs_->dentries().Clear();
   fs_->Forget(dev_, ino_);
   fs_->client().Release(fid_);
+}
+
+std::shared_ptr<FileMemory> GoferInode::PageCache(const std::shared_ptr<UniqueFd>& fd) {
+  if (type_ != S_IFREG || !fs_->dentries().enabled() || !fd) return nullptr;
+  ErrnoOr<InodeAttr> attr = GetAttr();  // cached on this tree
+  if (!attr.ok()) return nullptr;
+  std::lock_guard<std::mutex> l(mu_);
+  if (std::shared_ptr<FileMemory> live = page_cache_.lock()) return live;
+  auto cache = FileMemory::NewImmutableCache(
+      MemoryFile::ForFiles(), attr->size, [fd](std::span<uint8_t> dst, int64_t off) -> ErrnoOr<int64_t> {
+        for (;;) {
+          ssize_t n = pread(fd->get(), dst.data(), dst.size(), off);
+          if (n >= 0) return static_cast<int64_t>(n);
+          if (errno != EINTR) return Errno::FromHost();
+        }
+      });
+  if (!cache.ok()) return nullptr;  // private copies, as without a cache
+  page_cache_ = *cache;
+  return *cache;
 }
 
 void GoferInode::Invalidate() {

@@ -13,6 +13,7 @@
 #include "sentry/fsimpl/gofer/client.h"
 #include "sentry/fsimpl/gofer/dentry_cache.h"
 #include "sentry/fsimpl/pipe/fifo.h"
+#include "sentry/mm/file_memory.h"
 #include "sentry/vfs/inode.h"
 
 namespace palisade::gofer {
@@ -80,6 +81,11 @@ class GoferInode : public Inode {
   uint64_t host_ino() const { return ino_; }
   // Drops cached attributes (after a change made through this client).
   void Invalidate();
+  // The page cache of this file for private read-only mappings
+  // (MappableFile::ImmutablePages), shared while any mapping holds it;
+  // null unless the file is on a tree whose names are cached (the rootfs,
+  // which nothing in the sandbox can write). fd: the host fd to read from.
+  std::shared_ptr<FileMemory> PageCache(const std::shared_ptr<UniqueFd>& fd);
 
  private:
   Errno CheckWritable() const { return fs_->readonly() ? Errno(EROFS) : Errno::Ok(); }
@@ -96,6 +102,7 @@ class GoferInode : public Inode {
   // inode lives: only on a tree whose names are cached (the rootfs), where
   // nothing in the sandbox can write the file. Saves the open round trip.
   std::shared_ptr<UniqueFd> ro_fd_;  // guarded by mu_
+  std::weak_ptr<FileMemory> page_cache_;  // guarded by mu_
 };
 
 InodeAttr AttrFromProto(const proto::Attr& a);

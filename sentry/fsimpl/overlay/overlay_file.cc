@@ -18,6 +18,7 @@ class NamedMappable : public MappableFile {
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off) override { return inner_->WriteAt(src, off); }
   int64_t Size() override { return inner_->Size(); }
   FileMemory* Memory() override { return inner_->Memory(); }
+  FileMemory* ImmutablePages() override { return inner_->ImmutablePages(); }
   std::string Name() const override { return name_; }
   uint64_t Dev() const override { return dev_; }
   uint64_t Ino() const override { return ino_; }
