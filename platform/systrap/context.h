@@ -61,6 +61,8 @@ class SystrapContext final : public Context {
   int64_t SentrySpinNs() const override { return spin_ns_.load(std::memory_order_relaxed); }
 
   pid_t stub_pid() const { return stub_->pid(); }
+  // The stub is still alive (polls its pidfd). The driving thread only.
+  bool StubAlive() { return stub_->PollAlive(); }
 
  private:
   SystrapContext(std::unique_ptr<StubProcess> stub, SharedRegion region,

@@ -26,10 +26,13 @@ std::unique_ptr<AddressSpace> SystrapPlatform::NewAddressSpace() {
   return std::make_unique<PtraceAddressSpace>(kMinUserAddress, kMaxUserAddress);
 }
 
+absl::StatusOr<std::unique_ptr<SystrapContext>> SystrapPlatform::MakeContext() {
+  return SystrapContext::Create(page_, memfd_, filter_, variant_, kMinUserAddress, kMaxUserAddress);
+}
+
 absl::StatusOr<std::unique_ptr<Context>> SystrapPlatform::NewContext() {
-  PAL_ASSIGN_OR_RETURN(std::unique_ptr<SystrapContext> c,
-                       SystrapContext::Create(page_, memfd_, filter_, variant_, kMinUserAddress,
-                                              kMaxUserAddress));
+  if (std::unique_ptr<SystrapContext> spare = pool_.Take()) return std::unique_ptr<Context>(std::move(spare));
+  PAL_ASSIGN_OR_RETURN(std::unique_ptr<SystrapContext> c, MakeContext());
   return std::unique_ptr<Context>(std::move(c));
 }
 

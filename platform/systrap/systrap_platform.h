@@ -22,6 +22,7 @@
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_page.h"
+#include "platform/systrap/context_pool.h"
 #include "platform/systrap/stub_variant.h"
 
 namespace palisade::platform {
@@ -43,12 +44,18 @@ class SystrapPlatform final : public Platform {
  private:
   SystrapPlatform(const StubPage& page, int memfd, std::vector<sock_filter> filter,
                   SystrapStubVariant variant)
-      : page_(page), memfd_(memfd), filter_(std::move(filter)), variant_(variant) {}
+      : page_(page),
+        memfd_(memfd),
+        filter_(std::move(filter)),
+        variant_(variant),
+        pool_([this] { return MakeContext(); }) {}
+  absl::StatusOr<std::unique_ptr<SystrapContext>> MakeContext();
 
   const StubPage& page_;
   const int memfd_;
   const std::vector<sock_filter> filter_;  // every stub's seccomp program
   const SystrapStubVariant variant_;       // the stub code it allows
+  ContextPool pool_;                       // last: its thread uses the above
 };
 
 }  // namespace palisade::platform

@@ -1,0 +1,52 @@
+#include "platform/systrap/context_pool.h"
+
+#include <sys/prctl.h>
+
+#include "spdlog/spdlog.h"
+
+namespace palisade::platform {
+
+ContextPool::~ContextPool() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (filler_.joinable()) filler_.join();
+}
+
+std::unique_ptr<SystrapContext> ContextPool::Take() {
+  std::unique_ptr<SystrapContext> c;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    c = std::move(spare_);
+    wanted_ = true;
+    if (!filler_.joinable() && !stop_) filler_ = std::thread([this] { FillLoop(); });
+  }
+  cv_.notify_all();
+  // A spare whose stub died meanwhile (killed from outside) is no use.
+  if (c && !c->StubAlive()) c.reset();
+  return c;
+}
+
+void ContextPool::FillLoop() {
+  prctl(PR_SET_NAME, "systrap-pool", 0, 0, 0);
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [&] { return stop_ || (wanted_ && !spare_); });
+    if (stop_) break;
+    wanted_ = false;
+    l.unlock();
+    absl::StatusOr<std::unique_ptr<SystrapContext>> c = make_();
+    l.lock();
+    if (!c.ok()) {
+      spdlog::debug("systrap: no spare context: {}", c.status().ToString());
+      continue;  // until the next Take()
+    }
+    spare_ = std::move(*c);
+  }
+  // Killed here, on the thread that made it.
+  spare_.reset();
+}
+
+}  // namespace palisade::platform

@@ -1,0 +1,53 @@
+// ContextPool: a spare, fully set-up SystrapContext kept ready, so that
+// fork, clone and the first exec of a sandbox do not wait for a stub to be
+// made (a factory round trip, a ptrace seize and a dozen injected set-up
+// syscalls: ~1 ms on the 2-vCPU VM of docs/benchmarks.md). A systrap stub
+// is untraced once set up, so whichever thread takes it can drive it
+// (ptrace is only used during mapping syncs, by the thread doing them).
+//
+// The spare is made by a thread of the pool, started by the first Take()
+// and refilled after each one; a failure (the pids limit, say) is not
+// retried until the next Take(), which then makes its context itself and
+// reports that error.
+//
+//   ContextPool pool([&] { return SystrapContext::Create(...); });
+//   std::unique_ptr<SystrapContext> c = pool.Take();  // null: make one now
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "platform/systrap/context.h"
+
+namespace palisade::platform {
+
+class ContextPool {
+ public:
+  using Maker = std::function<absl::StatusOr<std::unique_ptr<SystrapContext>>()>;
+
+  explicit ContextPool(Maker make) : make_(std::move(make)) {}
+  // Stops the filler thread; the spare's stub is killed.
+  ~ContextPool();
+  ContextPool(const ContextPool&) = delete;
+  ContextPool& operator=(const ContextPool&) = delete;
+
+  // The spare if one is ready, else null; asks for a new spare either way.
+  std::unique_ptr<SystrapContext> Take();
+
+ private:
+  void FillLoop();
+
+  const Maker make_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unique_ptr<SystrapContext> spare_;  // guarded by mu_
+  bool wanted_ = false;                    // guarded by mu_
+  bool stop_ = false;                      // guarded by mu_
+  std::thread filler_;                     // started by the first Take()
+};
+
+}  // namespace palisade::platform
