@@ -178,6 +178,29 @@ absl::Status StubProcess::ResetFpState() {
   return absl::OkStatus();
 }
 
+Errno StubProcess::RunStubCode(uint64_t start, uint64_t done) {
+  if (!alive_) return Errno(ESRCH);
+  Registers r = base_regs_;
+  r.rip = StubPage::kAddress + start;
+  r.orig_rax = ~uint64_t{0};
+  PAL_TRY_ERRNO(SetRegs(r));
+  for (;;) {
+    PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
+    if (!alive_) return Errno(ESRCH);
+    if ((status >> 16) != 0) continue;  // its syscalls' seccomp stops, as in Inject
+    if (WSTOPSIG(status) == SIGTRAP) {
+      PAL_TRY_ERRNO(GetRegs(r));
+      if (r.rip == StubPage::kAddress + done) return Errno::Ok();
+    }
+    siginfo_t si;
+    if (GetSigInfo(si).ok() && IsSynchronousSignal(si)) {
+      spdlog::error("ptrace: stub {} got signal {} (code {}) running stub code at {:#x}", pid_, si.si_signo,
+                    si.si_code, start);
+      return Errno(EFAULT);
+    }
+  }
+}
+
 ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t> args) {
   if (!alive_) return Errno(ESRCH);
   Registers r = base_regs_;

@@ -75,6 +75,11 @@ class StubProcess {
   // An Errno means the ptrace machinery failed; the stub is then unusable.
   // REQUIRES: the stub is stopped.
   ErrnoOr<int64_t> Inject(uint64_t nr, std::initializer_list<uint64_t> args);
+  // Runs stub code from offset `start` of the stub page until it traps
+  // (int3) with rip at offset `done`; the syscalls it makes run as
+  // injected ones do. Registers are clobbered as by Inject.
+  // REQUIRES: the stub is stopped.
+  Errno RunStubCode(uint64_t start, uint64_t done);
 
   // Restarts the stopped stub with `request` (PTRACE_SYSEMU, PTRACE_CONT),
   // suppressing any signal it stopped for, and waits for its next state

@@ -22,6 +22,8 @@
   .globl palisade_stub_unmap_all_done
   .globl palisade_stub_syscall
   .globl palisade_stub_syscall_done
+  .globl palisade_stub_systrap_memops
+  .globl palisade_stub_systrap_memops_done
   .globl palisade_stub_systrap_handler_arch
   .globl palisade_stub_systrap_wait_arch
   .globl palisade_stub_systrap_handler_fsgs
@@ -65,6 +67,35 @@ palisade_stub_syscall:
   syscall
   int3
 palisade_stub_syscall_done:
+
+// systrap_memops: runs the mmap/munmap calls listed in the shared region's
+// mapping-sync table (systrap_abi.h), storing each result, then traps. The
+// sentry runs it only while it traces the stub: the filter answers
+// SECCOMP_RET_TRACE to those calls, so from app code jumping here they
+// fail with ENOSYS. One ptrace stop per call plus one at the end, where
+// injecting each call alone costs two.
+palisade_stub_systrap_memops:
+  movabs $PALISADE_SYSTRAP_SHARED_ADDR + PALISADE_SYSTRAP_SCRATCH_OFF, %rbx
+  mov (%rbx), %r12                     // count
+  lea 8(%rbx), %r13                    // first entry
+1:
+  test %r12, %r12
+  jz 2f
+  mov 0(%r13), %rax
+  mov 8(%r13), %rdi
+  mov 16(%r13), %rsi
+  mov 24(%r13), %rdx
+  mov 32(%r13), %r10
+  mov 40(%r13), %r8
+  mov 48(%r13), %r9
+  syscall
+  mov %rax, 56(%r13)
+  add $PALISADE_SYSTRAP_MEMOPS_ENTRY, %r13
+  dec %r12
+  jmp 1b
+2:
+  int3
+palisade_stub_systrap_memops_done:
 
 // systrap_handler: the SA_SIGINFO handler of every signal a systrap stub
 // takes (SIGSYS from the seccomp filter, faults, the sentry's kick). The

@@ -12,7 +12,8 @@
  *            here (sigaltstack), the sentry reads and edits it in place
  *   +0x8000  the "fresh" frame a new context starts from (sentry-built)
  *   +0xA000  its fxsave area (64-byte aligned)
- *   +0xC000  scratch for set-up (sigaction, sigaltstack, BPF program)
+ *   +0xC000  scratch for set-up (sigaction, sigaltstack, BPF program),
+ *            then the mapping-sync table (below)
  *   +0x10000 end (the signal stack's top)
  */
 #ifndef PALISADE_PLATFORM_STUB_SYSTRAP_ABI_H_
@@ -41,6 +42,12 @@
 #define PALISADE_SYSTRAP_FRESH_FRAME_OFF 0x8000
 #define PALISADE_SYSTRAP_FRESH_FP_OFF 0xA000
 #define PALISADE_SYSTRAP_SCRATCH_OFF 0xC000
+
+/* The mapping-sync table at SCRATCH_OFF, run by systrap_memops while the
+ * sentry traces the stub: a u64 count, then `count` entries of 8 u64s:
+ * syscall number, six arguments, and the result the stub stores. */
+#define PALISADE_SYSTRAP_MEMOPS_ENTRY 64
+#define PALISADE_SYSTRAP_MEMOPS_MAX ((0x10000 - PALISADE_SYSTRAP_SCRATCH_OFF - 8) / PALISADE_SYSTRAP_MEMOPS_ENTRY)
 
 /* Spin iterations (with `pause`) before a side sleeps in FUTEX_WAIT. */
 #define PALISADE_SYSTRAP_STUB_SPIN 1000

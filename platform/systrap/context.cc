@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -337,18 +338,71 @@ bool SystrapContext::ReadEvent(Registers& regs, Event& ev) {
   return true;
 }
 
+bool SystrapContext::RunMemOps(const std::vector<MemOp>& ops) {
+  struct Entry {
+    uint64_t nr, args[6], result;
+  };
+  static_assert(sizeof(Entry) == PALISADE_SYSTRAP_MEMOPS_ENTRY);
+  for (size_t first = 0; first < ops.size(); first += PALISADE_SYSTRAP_MEMOPS_MAX) {
+    const size_t n = std::min<size_t>(ops.size() - first, PALISADE_SYSTRAP_MEMOPS_MAX);
+    // Written while the stub is stopped: no app code can touch it now.
+    char* table = region_.At(PALISADE_SYSTRAP_SCRATCH_OFF, 8 + n * sizeof(Entry));
+    const uint64_t count = n;
+    std::memcpy(table, &count, 8);
+    auto* e = reinterpret_cast<Entry*>(table + 8);
+    for (size_t i = 0; i < n; ++i) {
+      const MemOp& op = ops[first + i];
+      if (op.kind == MemOp::Kind::kMap) {
+        e[i] = Entry{SYS_mmap,
+                     {op.addr, op.len, static_cast<uint64_t>(op.prot), MAP_SHARED | MAP_FIXED,
+                      static_cast<uint64_t>(StubProcess::kMemFd), op.offset},
+                     ~uint64_t{0}};
+      } else {
+        e[i] = Entry{SYS_munmap, {op.addr, op.len, 0, 0, 0, 0}, ~uint64_t{0}};
+      }
+    }
+    if (Errno err = stub_->RunStubCode(StubOffset(palisade_stub_systrap_memops),
+                                       StubOffset(palisade_stub_systrap_memops_done));
+        !err.ok()) {
+      spdlog::error("systrap: stub {}: running the mapping sync failed: {}", stub_->pid(), err.Name());
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const MemOp& op = ops[first + i];
+      const uint64_t want = op.kind == MemOp::Kind::kMap ? op.addr : 0;
+      if (e[i].result != want) {
+        spdlog::error("systrap: stub {}: {}({:#x}, {:#x}) returned {}", stub_->pid(),
+                      op.kind == MemOp::Kind::kMap ? "mmap" : "munmap", op.addr, op.len,
+                      static_cast<int64_t>(e[i].result));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 bool SystrapContext::Sync(PtraceAddressSpace& as) {
   if (sync_.UpToDate(as)) return true;
+  // What to change, worked out first: often nothing (a change elsewhere
+  // in the address space), and then the stub is left alone.
+  std::vector<MemOp> ops;
+  if (!sync_.Sync(as, [&ops](const MemOp& op) {
+        ops.push_back(op);
+        return true;
+      })) {
+    return false;
+  }
+  if (ops.empty()) return true;
   // The stub is waiting in its handler (or fresh, in systrap_wait): trace
-  // it, inject, put its registers back and let it go.
+  // it, run the calls, put its registers back and let it go. A failure
+  // leaves its view unknown: the caller kills it.
   if (Errno e = stub_->Attach(); !e.ok()) {
     spdlog::error("systrap: stub {}: attach for a mapping sync failed: {}", stub_->pid(), e.Name());
     return false;
   }
   Registers saved;
   if (!stub_->GetRegs(saved).ok()) return false;
-  const bool ok = sync_.Sync(as, [this](const MemOp& op) { return InjectMemOp(*stub_, op); });
-  if (!ok) return false;
+  if (!RunMemOps(ops)) return false;
   if (static_cast<int64_t>(saved.orig_rax) >= 0) {
     // Stopped in its FUTEX_WAIT: make it return EINTR rather than let the
     // host restart it; the wait loop looks at the state again anyway.

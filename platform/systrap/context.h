@@ -71,6 +71,9 @@ class SystrapContext final : public Context {
   void BuildFreshFrame();
   void WriteFrame(const Registers& regs);
   bool Sync(PtraceAddressSpace& as);
+  // Runs ops in the stopped, traced stub through its sync table
+  // (systrap_memops). False (logged) if one failed.
+  bool RunMemOps(const std::vector<MemOp>& ops);
   // Lets the stub run the frame; waits for its next report. False: died.
   bool RunAndWait();
   // Validates and adopts the frame the stub reported; fills regs and ev.

@@ -29,6 +29,7 @@ extern const char test_programs_begin[], test_programs_end[];
 extern const char prog_roundtrip[], prog_load[], prog_store_then_load[], prog_spin_count[];
 extern const char prog_int3[], prog_ud2[], prog_div0[], prog_hlt[], prog_jump[], prog_fp[];
 extern const char prog_getpid_loop[], prog_vsyscall[], prog_jump_r15[], prog_fs_gs[];
+extern const char prog_forge_memops[];
 }
 
 namespace palisade::platform::testing {

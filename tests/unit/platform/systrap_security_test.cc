@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "platform/ptrace/stub_page.h"
+#include "platform/stub/stub_x86_64.h"
 #include "platform/stub/systrap_abi.h"
 #include "tests/unit/platform/ptrace_test_util.h"
 
@@ -88,6 +89,23 @@ TEST_F(SystrapSecurityTest, JumpIntoStubCannotMapTheMemoryFile) {
   EXPECT_EQ(ev.info.si_signo, SIGTRAP);
   EXPECT_EQ(static_cast<int64_t>(regs.rax), -ENOSYS);
   EXPECT_FALSE(Mapped("00500000-"));
+}
+
+TEST_F(SystrapSecurityTest, ForgedSyncTableCannotMapTheMemoryFile) {
+  // The app can write its own shared region, mapping-sync table included,
+  // and jump to the routine that runs it: untraced, its mmap is ENOSYS.
+  Registers regs = Regs(prog_forge_memops);
+  regs.rdx = PALISADE_SYSTRAP_SHARED_ADDR + PALISADE_SYSTRAP_SCRATCH_OFF;
+  regs.rsi = kData;
+  regs.r15 = StubPage::kAddress + StubOffset(palisade_stub_systrap_memops);
+  Event ev = ctx_->Switch(*as_, regs);
+  ASSERT_EQ(ev.kind, EventKind::kSignal);  // the routine's closing int3
+  EXPECT_EQ(ev.info.si_signo, SIGTRAP);
+  EXPECT_EQ(regs.rip, StubPage::kAddress + StubOffset(palisade_stub_systrap_memops_done));
+  EXPECT_FALSE(Mapped("00500000-"));
+  // The stub lives on and still traps the app's syscalls.
+  regs = Regs(prog_roundtrip);
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
 }
 
 TEST_F(SystrapSecurityTest, JumpIntoStubCannotUnmapTheStubOrRegion) {

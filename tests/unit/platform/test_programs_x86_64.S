@@ -9,7 +9,7 @@
   .globl test_programs_begin, test_programs_end
   .globl prog_roundtrip, prog_load, prog_store_then_load, prog_spin_count
   .globl prog_int3, prog_ud2, prog_div0, prog_hlt, prog_jump, prog_fp
-  .globl prog_getpid_loop, prog_vsyscall, prog_jump_r15, prog_fs_gs
+  .globl prog_getpid_loop, prog_vsyscall, prog_jump_r15, prog_fs_gs, prog_forge_memops
 
 test_programs_begin:
 
@@ -110,6 +110,20 @@ prog_vsyscall:
 // Jumps to r15, every other register as the test set it (to run foreign
 // code, e.g. the stub page's, with chosen syscall arguments).
 prog_jump_r15:
+  jmp *%r15
+
+// Writes a one-entry mapping-sync table at rdx asking for mmap(rsi, 4096,
+// RW, MAP_SHARED|MAP_FIXED, fd 100, 0), then jumps to r15.
+prog_forge_memops:
+  movq $1, (%rdx)
+  movq $9, 8(%rdx)
+  mov %rsi, 16(%rdx)
+  movq $4096, 24(%rdx)
+  movq $3, 32(%rdx)
+  movq $0x11, 40(%rdx)
+  movq $100, 48(%rdx)
+  movq $0, 56(%rdx)
+  movq $0, 64(%rdx)
   jmp *%r15
 
 test_programs_end:
