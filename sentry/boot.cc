@@ -148,21 +148,33 @@ absl::Status SetCwd(Task& init, const std::string& cwd) {
 // Forwards host signals to init until the sandbox exits.
 class SignalForwarder {
  public:
-  SignalForwarder(Kernel& k) : k_(k), thread_([this] { Loop(); }) {}
+  SignalForwarder(Kernel& k) : k_(k), thread_((BlockStopSignal(), std::thread([this] { Loop(); }))) {}
   ~SignalForwarder() {
     stop_ = true;
+    // Wakes the thread at once: the sandbox's exit waits for this join.
+    pthread_kill(thread_.native_handle(), StopSignal());
     thread_.join();
   }
 
  private:
+  // Only ever sent to the forwarder thread, which waits for it; blocked
+  // in the creating thread first so the new thread starts with it blocked
+  // (unblocked, a real-time signal's default action ends the process).
+  static int StopSignal() { return SIGRTMIN + 4; }
+  static void BlockStopSignal() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, StopSignal());
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
+  }
   void Loop() {
     sigset_t set;
     sigemptyset(&set);
     for (int s : kForwarded) sigaddset(&set, s);
+    sigaddset(&set, StopSignal());
     while (!stop_) {
-      struct timespec ts = {0, 100 * 1000 * 1000};
-      int sig = sigtimedwait(&set, nullptr, &ts);
-      if (sig <= 0) continue;
+      int sig = sigwaitinfo(&set, nullptr);
+      if (sig <= 0 || sig == StopSignal()) continue;
       std::lock_guard<std::mutex> l(k_.mu());
       if (auto init = k_.init()) {
         // si_pid 0: from outside the sandbox, where init is killable.

@@ -45,8 +45,8 @@ absl::Status Container::Destroy() {
   if (saved.pid > 0 && sandbox::SandboxAlive(saved.pid, saved.start_time)) {
     if (!saved.cgroup.empty()) (void)cgroup().Freeze(false);
     kill(saved.pid, SIGKILL);
-    for (int i = 0; i < 400 && sandbox::SandboxAlive(saved.pid, saved.start_time); i++) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 410 && sandbox::SandboxAlive(saved.pid, saved.start_time); i++) {
+      std::this_thread::sleep_for(std::chrono::microseconds(i < 4 ? 1000 << i : 10000));
     }
   }
   if (!state.cgroup.empty()) {

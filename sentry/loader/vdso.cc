@@ -134,10 +134,11 @@ void Vdso::Calibrate() {
     data_->enabled = 0;
     return;
   }
-  // A first rate over ~10 ms (slept, not spun); Update() refines it
-  // against the start point as time goes on.
+  // A first rate over ~2 ms (slept, not spun; every sandbox start waits
+  // for it): ~50 ppm at worst, which Update() corrects, refining the rate
+  // against this start point as time goes on.
   const Sample a = TakeSample();
-  const timespec pause{0, 10'000'000};
+  const timespec pause{0, 2'000'000};
   nanosleep(&pause, nullptr);
   const Sample b = TakeSample();
   ref_mono_ = a.mono;
