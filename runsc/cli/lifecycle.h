@@ -34,7 +34,7 @@ struct CreateMode {
   struct Report {
     std::string path;
     std::string format = "json";
-  } report;
+  } report{};
 };
 
 // Returns the container at its start barrier (status "created").
