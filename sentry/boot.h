@@ -68,6 +68,9 @@ struct BootConfig {
   // owned; the sentry dup()s it.
   int gofer_fd = -1;
   RootOverlay overlay = RootOverlay::kMemory;
+  // Bytes of rootfs page cache kept after the last mapping of a file is
+  // gone (gofer::SetPageCacheRetention); -1: the default, 32 MiB.
+  int64_t page_cache_retention = -1;
 };
 
 // What the sandbox's host process (`palisade boot`) adds around

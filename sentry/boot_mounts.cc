@@ -10,6 +10,7 @@
 #include "spdlog/spdlog.h"
 #include "sentry/fsimpl/dev/devfs.h"
 #include "sentry/fsimpl/gofer/gofer_fs.h"
+#include "sentry/fsimpl/gofer/page_cache_retention.h"
 #include "sentry/fsimpl/overlay/overlay.h"
 #include "sentry/fsimpl/devpts/devpts.h"
 #include "sentry/fsimpl/devpts/terminal.h"
@@ -134,6 +135,7 @@ absl::StatusOr<InodeRef> FilesystemFor(Kernel& k, const BootMount& m, const Pars
 // The container's "/": the gofer's export of the rootfs, under an overlay
 // with an in-memory upper layer unless --overlay=none.
 absl::StatusOr<InodeRef> RootFilesystem(const BootConfig& cfg, const std::shared_ptr<gofer::Client>& client) {
+  gofer::SetPageCacheRetention(cfg.page_cache_retention);
   if (cfg.overlay == RootOverlay::kNone) {
     return gofer::NewGoferRoot(client, "/", cfg.root_readonly, gofer::NameCache::kOn);
   }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 
@@ -131,6 +132,11 @@ absl::StatusOr<Container> CreateContainer(const CreateFlags& f, const CommandCon
   if (bundle.spec.linux_config) {
     PAL_ASSIGN_OR_RETURN(resources, sandbox::ParseResources(bundle.spec.linux_config->resources));
     cgroups_path = bundle.spec.linux_config->cgroups_path;
+  }
+  // Retained page cache counts against the container's memory limit, where
+  // Linux would reclaim it: keep at most an eighth of the limit.
+  if (resources.memory_limit && *resources.memory_limit > 0) {
+    cfg.page_cache_retention = std::min<int64_t>(32 << 20, *resources.memory_limit / 8);
   }
   PAL_ASSIGN_OR_RETURN(std::vector<sandbox::NamespaceRequest> namespaces, Namespaces(bundle.spec));
 

@@ -12,7 +12,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BootConfig, rootfs, root_readonl
                                                 uid, gid, additional_gids, hostname, mounts,
                                                 rlimits, umask, no_new_privileges, platform,
                                                 strace, terminal, gofer_fd, overlay,
-                                                report_path, report_format)
+                                                report_path, report_format, page_cache_retention)
 
 std::string BootConfigToJson(const BootConfig& cfg) { return nlohmann::json(cfg).dump(); }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "sentry/fsimpl/gofer/gofer_file.h"
 #include "sentry/fsimpl/gofer/gofer_fs.h"
+#include "sentry/fsimpl/gofer/page_cache_retention.h"
 #include "sentry/vfs/inode_file.h"
 #include "sentry/vfs/vfs.h"
 
@@ -86,7 +87,10 @@ std::shared_ptr<FileMemory> GoferInode::PageCache(const std::shared_ptr<UniqueFd
   ErrnoOr<InodeAttr> attr = GetAttr();  // cached on this tree
   if (!attr.ok()) return nullptr;
   std::lock_guard<std::mutex> l(mu_);
-  if (std::shared_ptr<FileMemory> live = page_cache_.lock()) return live;
+  if (std::shared_ptr<FileMemory> live = page_cache_.lock()) {
+    RetainPageCache(live);
+    return live;
+  }
   auto cache = FileMemory::NewImmutableCache(
       MemoryFile::ForFiles(), attr->size, [fd](std::span<uint8_t> dst, int64_t off) -> ErrnoOr<int64_t> {
         for (;;) {
@@ -97,6 +101,7 @@ std::shared_ptr<FileMemory> GoferInode::PageCache(const std::shared_ptr<UniqueFd
       });
   if (!cache.ok()) return nullptr;  // private copies, as without a cache
   page_cache_ = *cache;
+  RetainPageCache(*cache);
   return *cache;
 }
 
