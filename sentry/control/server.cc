@@ -235,7 +235,7 @@ Response ControlServer::HandlePs() {
   for (auto& tg : k.ThreadGroupsLocked()) {
     if (tg->zombie) continue;
     if (tg->tasks.empty()) continue;
-    const std::shared_ptr<Task>& leader = tg->tasks.front();  // leader first
+    const std::shared_ptr<Task> leader = tg->LeaderLocked();  // the main thread, if it still runs
     ProcessInfo* p = ps->add_processes();
     p->set_pid(tg->pid());
     auto parent = tg->parent.lock();

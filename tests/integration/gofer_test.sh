@@ -83,6 +83,20 @@ if [[ -n $gpid ]]; then
   check "gofer is pivot_root'ed into the rootfs (its / holds the bundle's busybox)" \
     cmp -s "/proc/$gpid/root/bin/busybox" "$rootfs/bin/busybox"
   check "gofer's / is not the host's /" [ ! -e "/proc/$gpid/root$work" ]
+  # The sentry (`palisade boot`, the front end's other child) has no path
+  # to the rootfs: its / is not the bundle's (its seccomp filter refusing
+  # host opens is sentry_seccomp_test's).
+  spid=""
+  for _ in $(seq 1 100); do
+    spid=$(pgrep -P "$front" -f "boot --config-fd" | head -1)
+    [[ -n $spid ]] && break
+    sleep 0.1
+  done
+  if [[ -n $spid ]]; then
+    check "sentry's / is not the rootfs" [ ! "/proc/$spid/root/bin/busybox" -ef "$rootfs/bin/busybox" ]
+  else
+    not_ok "no sentry process found under palisade $front"
+  fi
 else
   not_ok "no gofer process found under palisade $front"
 fi
