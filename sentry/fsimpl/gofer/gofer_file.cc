@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "sentry/mm/file_memory.h"
 #include "sentry/mm/mappable_file.h"
@@ -57,6 +58,9 @@ class GoferMappable : public MappableFile {
     return HostPwrite(fd_->get(), src.first(std::min<size_t>(src.size(), size - off)), off);
   }
   int64_t Size() override {
+    // An immutable file's size is its cache's (no host call: this is asked
+    // on every copy from a mapping of the file).
+    if (FileMemory* c = cache_ptr_.load(std::memory_order_acquire)) return c->Size();
     auto s = HostSize(fd_->get());
     return s.ok() ? *s : 0;
   }
@@ -68,6 +72,7 @@ class GoferMappable : public MappableFile {
     if (!cache_asked_) {
       cache_asked_ = true;
       cache_ = inode_->PageCache(fd_);
+      cache_ptr_.store(cache_.get(), std::memory_order_release);
     }
     return cache_.get();
   }
@@ -77,6 +82,7 @@ class GoferMappable : public MappableFile {
   std::mutex mu_;
   bool cache_asked_ = false;             // guarded by mu_
   std::shared_ptr<FileMemory> cache_;    // guarded by mu_; see ImmutablePages
+  std::atomic<FileMemory*> cache_ptr_{nullptr};  // cache_, for lock-free reads
   SharedFd fd_;
   bool writable_;
   std::string name_;
