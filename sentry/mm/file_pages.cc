@@ -94,11 +94,33 @@ Errno MemoryManager::Impl::FaultIn(Vma& v, uint64_t lo, uint64_t hi) {
   return Errno::Ok();
 }
 
+namespace {
+
+// Maps into as the pages of shm VMA v that file range [flo, fhi) has in
+// the MemoryFile (giving holes memory when allocate), and marks them
+// mapped. Returns the end of the file range covered, or the error; a
+// mapping failure is ENOMEM.
+ErrnoOr<int64_t> MapFileRuns(platform::AddressSpace& as, Vma& v, uint64_t flo, uint64_t fhi, bool allocate) {
+  Errno err;
+  ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
+      static_cast<int64_t>(flo), static_cast<int64_t>(fhi), allocate, [&](int64_t fo, uint64_t mo, uint64_t len) {
+        if (!err.ok()) return;
+        const uint64_t addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
+        err = as.MapFile(addr, len, mo, v.prot);
+        if (err.ok()) v.mapped.SetRange(v.Page(addr), v.Page(addr + len), true);
+      });
+  if (!covered.ok()) return covered.error();
+  if (!err.ok()) return Errno(ENOMEM);
+  return covered;
+}
+
+}  // namespace
+
 Errno MemoryManager::Impl::FaultInShared(Vma& v, uint64_t lo, uint64_t hi) {
   const uint64_t eof = EofEnd(v);
   if (lo >= eof) return Errno(EFAULT);
-  uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
-  uint64_t chi = std::min(eof, mm::ChunkDown(hi - 1) + mm::kChunkSize);
+  const uint64_t clo = std::max(v.start, mm::ChunkDown(lo));
+  const uint64_t chi = std::min(eof, mm::ChunkDown(hi - 1) + mm::kChunkSize);
   if (v.shm->immutable()) {
     // Read the chunks in, then map every page of the VMA the cache has
     // (other processes read most of a library's text in already): one
@@ -107,31 +129,12 @@ Errno MemoryManager::Impl::FaultInShared(Vma& v, uint64_t lo, uint64_t hi) {
                                                     static_cast<int64_t>(v.FileOffset(chi)), true,
                                                     [](int64_t, uint64_t, uint64_t) {});
     if (!filled.ok()) return filled.error();
-    Errno err;
-    ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
-        static_cast<int64_t>(v.file_off), static_cast<int64_t>(v.FileOffset(eof)), false,
-        [&](int64_t fo, uint64_t mo, uint64_t len) {
-          if (!err.ok()) return;
-          const uint64_t addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
-          err = as->MapFile(addr, len, mo, v.prot);
-          if (err.ok()) v.mapped.SetRange(v.Page(addr), v.Page(addr + len), true);
-        });
-    if (!covered.ok()) return covered.error();
-    return err.ok() ? Errno::Ok() : Errno(ENOMEM);
+    ErrnoOr<int64_t> covered = MapFileRuns(*as, v, v.file_off, v.FileOffset(eof), /*allocate=*/false);
+    return covered.ok() ? Errno::Ok() : covered.error();
   }
-  Errno err;
-  ErrnoOr<int64_t> covered = v.shm->ForEachPageRun(
-      static_cast<int64_t>(v.FileOffset(clo)), static_cast<int64_t>(v.FileOffset(chi)), true,
-      [&](int64_t fo, uint64_t mo, uint64_t len) {
-        if (!err.ok()) return;
-        const uint64_t addr = v.start + (static_cast<uint64_t>(fo) - v.file_off);
-        err = as->MapFile(addr, len, mo, v.prot);
-        if (err.ok()) v.mapped.SetRange(v.Page(addr), v.Page(addr + len), true);
-      });
-  if (!covered.ok()) return covered.error();
-  if (!err.ok()) return Errno(ENOMEM);
+  PAL_TRY(int64_t covered, MapFileRuns(*as, v, v.FileOffset(clo), v.FileOffset(chi), /*allocate=*/true));
   // The file may have shrunk since EofEnd: lo must still be inside it.
-  if (static_cast<uint64_t>(*covered) <= v.FileOffset(lo)) return Errno(EFAULT);
+  if (static_cast<uint64_t>(covered) <= v.FileOffset(lo)) return Errno(EFAULT);
   return Errno::Ok();
 }
 
