@@ -446,6 +446,10 @@ TEST(PtyTest, SuspendCharacterStopsTheForegroundGroup) {
     pid_t job = fork();
     if (job == 0) {
       setpgid(0, 0);
+      // Read only once in the foreground: a read from the background
+      // would stop the job with SIGTTIN instead (the parent's tcsetpgrp
+      // may not have happened yet).
+      while (tcgetpgrp(p.replica.get()) != getpid()) usleep(1000);
       char buf[16];
       for (;;) (void)!read(p.replica.get(), buf, sizeof(buf));
     }
