@@ -39,21 +39,29 @@ bool MappingSync::Sync(PtraceAddressSpace& as, const std::function<bool(const Me
   return true;
 }
 
-bool InjectMemOp(StubProcess& stub, const MemOp& op) {
-  ErrnoOr<int64_t> r = Errno(EINVAL);
-  int64_t want = 0;
+MemOpCall MemOpSyscall(const MemOp& op) {
   if (op.kind == MemOp::Kind::kMap) {
-    r = stub.Inject(SYS_mmap, {op.addr, op.len, static_cast<uint64_t>(op.prot),
-                               MAP_SHARED | MAP_FIXED, StubProcess::kMemFd, op.offset});
-    want = static_cast<int64_t>(op.addr);
-  } else {
-    r = stub.Inject(SYS_munmap, {op.addr, op.len});
+    return {SYS_mmap,
+            {op.addr, op.len, static_cast<uint64_t>(op.prot), MAP_SHARED | MAP_FIXED,
+             static_cast<uint64_t>(StubProcess::kMemFd), op.offset},
+            op.addr};
   }
-  if (r.ok() && *r == want) return true;
+  return {SYS_munmap, {op.addr, op.len, 0, 0, 0, 0}, 0};
+}
+
+void LogMemOpFailure(pid_t stub, const MemOp& op, int64_t result) {
+  spdlog::error("platform: stub {}: {}({:#x}, {:#x}, off {:#x}, prot {}) returned {}", stub,
+                op.kind == MemOp::Kind::kMap ? "mmap" : "munmap", op.addr, op.len, op.offset, op.prot,
+                result);
+}
+
+bool InjectMemOp(StubProcess& stub, const MemOp& op) {
+  const MemOpCall c = MemOpSyscall(op);
+  ErrnoOr<int64_t> r =
+      stub.Inject(c.nr, {c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]});
+  if (r.ok() && static_cast<uint64_t>(*r) == c.want) return true;
   if (r.ok()) {
-    spdlog::error("platform: stub {}: {}({:#x}, {:#x}, off {:#x}, prot {}) returned {}", stub.pid(),
-                  op.kind == MemOp::Kind::kMap ? "mmap" : "munmap", op.addr, op.len, op.offset,
-                  op.prot, *r);
+    LogMemOpFailure(stub.pid(), op, *r);
   } else {
     spdlog::error("platform: stub {}: injecting a syscall failed: {}", stub.pid(),
                   r.error().Name());

@@ -42,6 +42,18 @@ class MappingSync {
   bool view_dirty_ = false;  // Reset(): view_ may be wrong
 };
 
+// The host syscall that carries op out in a stub (mmap of the MemoryFile
+// fd, MAP_SHARED | MAP_FIXED, as the stub filters allow; or munmap), and
+// the result that means it worked.
+struct MemOpCall {
+  uint64_t nr;
+  uint64_t args[6];
+  uint64_t want;
+};
+MemOpCall MemOpSyscall(const MemOp& op);
+// Logs op having returned result instead of MemOpCall::want.
+void LogMemOpFailure(pid_t stub, const MemOp& op, int64_t result);
+
 // Runs op in a stopped, traced stub by syscall injection. False (logged)
 // if the call failed; the stub is then killed.
 bool InjectMemOp(StubProcess& stub, const MemOp& op);

@@ -178,58 +178,46 @@ absl::Status StubProcess::ResetFpState() {
   return absl::OkStatus();
 }
 
-Errno StubProcess::RunStubCode(uint64_t start, uint64_t done) {
+ErrnoOr<Registers> StubProcess::RunUntilTrap(Registers r, uint64_t done_rip, const char* what, uint64_t which) {
   if (!alive_) return Errno(ESRCH);
-  Registers r = base_regs_;
-  r.rip = StubPage::kAddress + start;
   r.orig_rax = ~uint64_t{0};
   PAL_TRY_ERRNO(SetRegs(r));
   for (;;) {
     PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
     if (!alive_) return Errno(ESRCH);
-    if ((status >> 16) != 0) continue;  // its syscalls' seccomp stops, as in Inject
+    // PTRACE_EVENT_SECCOMP (a syscall of the code run, which resuming lets
+    // run) or PTRACE_EVENT_STOP (a group-stop or leftover interrupt): go on.
+    if ((status >> 16) != 0) continue;
     if (WSTOPSIG(status) == SIGTRAP) {
       PAL_TRY_ERRNO(GetRegs(r));
-      if (r.rip == StubPage::kAddress + done) return Errno::Ok();
+      if (r.rip == done_rip) return r;
     }
     siginfo_t si;
     if (GetSigInfo(si).ok() && IsSynchronousSignal(si)) {
-      spdlog::error("ptrace: stub {} got signal {} (code {}) running stub code at {:#x}", pid_, si.si_signo,
-                    si.si_code, start);
-      return Errno(EFAULT);
-    }
-  }
-}
-
-ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t> args) {
-  if (!alive_) return Errno(ESRCH);
-  Registers r = base_regs_;
-  r.rip = page_.syscall_insn();
-  r.rax = nr;
-  r.orig_rax = ~uint64_t{0};
-  decltype(r.rdi)* const slots[] = {&r.rdi, &r.rsi, &r.rdx, &r.r10, &r.r8, &r.r9};
-  size_t i = 0;
-  for (uint64_t a : args) *slots[i++] = a;
-  PAL_TRY_ERRNO(SetRegs(r));
-  for (;;) {
-    PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
-    if (!alive_) return Errno(ESRCH);
-    // PTRACE_EVENT_SECCOMP (our own syscall, which resuming lets run) or
-    // PTRACE_EVENT_STOP (a group-stop or leftover interrupt): go on.
-    if ((status >> 16) != 0) continue;
-    const int sig = WSTOPSIG(status);
-    if (sig == SIGTRAP) {
-      PAL_TRY_ERRNO(GetRegs(r));
-      if (r.rip == page_.syscall_done()) return static_cast<int64_t>(r.rax);
-    }
-    siginfo_t si;
-    if (GetSigInfo(si).ok() && IsSynchronousSignal(si)) {
-      spdlog::error("ptrace: stub {} got signal {} (code {}) running injected syscall {}", pid_,
-                    si.si_signo, si.si_code, nr);
+      spdlog::error("ptrace: stub {} got signal {} (code {}) running {} {:#x}", pid_, si.si_signo,
+                    si.si_code, what, which);
       return Errno(EFAULT);
     }
     // A kick or a signal from outside: the next resume suppresses it.
   }
+}
+
+Errno StubProcess::RunStubCode(uint64_t start, uint64_t done) {
+  Registers r = base_regs_;
+  r.rip = StubPage::kAddress + start;
+  ErrnoOr<Registers> after = RunUntilTrap(r, StubPage::kAddress + done, "stub code at offset", start);
+  return after.ok() ? Errno::Ok() : after.error();
+}
+
+ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t> args) {
+  Registers r = base_regs_;
+  r.rip = page_.syscall_insn();
+  r.rax = nr;
+  decltype(r.rdi)* const slots[] = {&r.rdi, &r.rsi, &r.rdx, &r.r10, &r.r8, &r.r9};
+  size_t i = 0;
+  for (uint64_t a : args) *slots[i++] = a;
+  PAL_TRY(Registers after, RunUntilTrap(r, page_.syscall_done(), "injected syscall", nr));
+  return static_cast<int64_t>(after.rax);
 }
 
 void StubProcess::BindToCallerCpu() {

@@ -118,6 +118,11 @@ class StubProcess {
  private:
   StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd, const StubOptions& opts);
   ErrnoOr<int> Wait();
+  // Sets r (the stub is stopped), resumes until it traps with rip ==
+  // done_rip, letting the syscalls on the way run, and returns its
+  // registers then. EFAULT if it faults instead, logged as running
+  // `what` `which` (a syscall number, a code offset).
+  ErrnoOr<Registers> RunUntilTrap(Registers r, uint64_t done_rip, const char* what, uint64_t which);
   // Pins the stub to the CPU the calling (tracer) thread is on, so that
   // each ptrace stop and resume hands over on one CPU: a wake-up across
   // CPUs costs tens of microseconds on a VM whose idle vCPUs halt, more

@@ -351,15 +351,8 @@ bool SystrapContext::RunMemOps(const std::vector<MemOp>& ops) {
     std::memcpy(table, &count, 8);
     auto* e = reinterpret_cast<Entry*>(table + 8);
     for (size_t i = 0; i < n; ++i) {
-      const MemOp& op = ops[first + i];
-      if (op.kind == MemOp::Kind::kMap) {
-        e[i] = Entry{SYS_mmap,
-                     {op.addr, op.len, static_cast<uint64_t>(op.prot), MAP_SHARED | MAP_FIXED,
-                      static_cast<uint64_t>(StubProcess::kMemFd), op.offset},
-                     ~uint64_t{0}};
-      } else {
-        e[i] = Entry{SYS_munmap, {op.addr, op.len, 0, 0, 0, 0}, ~uint64_t{0}};
-      }
+      const MemOpCall c = MemOpSyscall(ops[first + i]);
+      e[i] = Entry{c.nr, {c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]}, ~uint64_t{0}};
     }
     if (Errno err = stub_->RunStubCode(StubOffset(palisade_stub_systrap_memops),
                                        StubOffset(palisade_stub_systrap_memops_done));
@@ -369,11 +362,8 @@ bool SystrapContext::RunMemOps(const std::vector<MemOp>& ops) {
     }
     for (size_t i = 0; i < n; ++i) {
       const MemOp& op = ops[first + i];
-      const uint64_t want = op.kind == MemOp::Kind::kMap ? op.addr : 0;
-      if (e[i].result != want) {
-        spdlog::error("systrap: stub {}: {}({:#x}, {:#x}) returned {}", stub_->pid(),
-                      op.kind == MemOp::Kind::kMap ? "mmap" : "munmap", op.addr, op.len,
-                      static_cast<int64_t>(e[i].result));
+      if (e[i].result != MemOpSyscall(op).want) {
+        LogMemOpFailure(stub_->pid(), op, static_cast<int64_t>(e[i].result));
         return false;
       }
     }
