@@ -1,5 +1,4 @@
 #include "sentry/control/server.h"
-#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/host_fstat.h"
 #include "sentry/boot.h"
 #include "sentry/control/wire.h"
 #include "sentry/kernel/kernel.h"

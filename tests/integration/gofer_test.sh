@@ -54,17 +54,24 @@ json.dump(c, open(path, "w"), indent=2)
 PY
 }
 
+# child_of PID PATTERN: the pid of PID's child whose command line matches
+# PATTERN, waiting up to 10 s for it to appear; empty if it never does.
+child_of() {
+  local pid=""
+  for _ in $(seq 1 100); do
+    pid=$(pgrep -P "$1" -f "$2" | head -1)
+    [[ -n $pid ]] && break
+    sleep 0.1
+  done
+  echo "$pid"
+}
+
 # --- 1. The gofer is its own confined host process.
 MOUNTS_JSON=''
 python3 "$oci_config" new "$bundle" --hostname gofertest -- /bin/sleep 4
 "$palisade" "${global[@]}" run --bundle "$bundle" "gofertest-$$-bg" </dev/null >"$work/bg.out" 2>"$work/bg.err" &
 front=$!
-gpid=""
-for _ in $(seq 1 100); do
-  gpid=$(pgrep -P "$front" -f "gofer --rootfs" | head -1)
-  [[ -n $gpid ]] && break
-  sleep 0.1
-done
+gpid=$(child_of "$front" "gofer --rootfs")
 if [[ -n $gpid ]]; then
   ok "the gofer runs as its own host process (pid $gpid, child of palisade $front)"
   # pgrep sees the gofer as soon as it execs, before it has unshared its
@@ -86,12 +93,7 @@ if [[ -n $gpid ]]; then
   # The sentry (`palisade boot`, the front end's other child) has no path
   # to the rootfs: its / is not the bundle's (its seccomp filter refusing
   # host opens is sentry_seccomp_test's).
-  spid=""
-  for _ in $(seq 1 100); do
-    spid=$(pgrep -P "$front" -f "boot --config-fd" | head -1)
-    [[ -n $spid ]] && break
-    sleep 0.1
-  done
+  spid=$(child_of "$front" "boot --config-fd")
   if [[ -n $spid ]]; then
     check "sentry's / is not the rootfs" [ ! "/proc/$spid/root/bin/busybox" -ef "$rootfs/bin/busybox" ]
   else
@@ -140,12 +142,7 @@ python3 "$oci_config" new "$bundle" --hostname gofertest -- /bin/sh -c \
   'sleep 3; if read l < /etc/passwd; then echo read-ok; else echo read-failed; fi; echo end'
 "$palisade" "${global[@]}" run --bundle "$bundle" "gofertest-$$-kill" </dev/null >"$work/k.out" 2>"$work/k.err" &
 front=$!
-gpid=""
-for _ in $(seq 1 100); do
-  gpid=$(pgrep -P "$front" -f "gofer --rootfs" | head -1)
-  [[ -n $gpid ]] && break
-  sleep 0.1
-done
+gpid=$(child_of "$front" "gofer --rootfs")
 sleep 1
 [[ -n $gpid ]] && kill -9 "$gpid"
 timeout 60 tail --pid="$front" -f /dev/null

@@ -1,5 +1,4 @@
 #include "sentry/fsimpl/dev/host_stdio.h"
-#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +12,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/host_fstat.h"
 #include "base/unique_fd.h"
 #include "sentry/fsimpl/pipe/pipe.h"
 #include "sentry/kernel/task.h"

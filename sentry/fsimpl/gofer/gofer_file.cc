@@ -1,5 +1,4 @@
 #include "sentry/fsimpl/gofer/gofer_file.h"
-#include "base/host_fstat.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,15 +7,12 @@
 #include <algorithm>
 #include <atomic>
 
+#include "base/host_fstat.h"
 #include "sentry/mm/file_memory.h"
 #include "sentry/mm/mappable_file.h"
 #include "sentry/vfs/inode_file.h"
 
 namespace palisade::gofer {
-
-namespace {
-
-using SharedFd = std::shared_ptr<UniqueFd>;
 
 ErrnoOr<int64_t> HostPread(int fd, std::span<uint8_t> dst, int64_t off) {
   for (;;) {
@@ -25,6 +21,10 @@ ErrnoOr<int64_t> HostPread(int fd, std::span<uint8_t> dst, int64_t off) {
     if (errno != EINTR) return Errno::FromHost();
   }
 }
+
+namespace {
+
+using SharedFd = std::shared_ptr<UniqueFd>;
 
 ErrnoOr<int64_t> HostPwrite(int fd, std::span<const uint8_t> src, int64_t off) {
   for (;;) {

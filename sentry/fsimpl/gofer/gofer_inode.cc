@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "sentry/fsimpl/gofer/gofer_file.h"
@@ -92,13 +91,8 @@ std::shared_ptr<FileMemory> GoferInode::PageCache(const std::shared_ptr<UniqueFd
     return live;
   }
   auto cache = FileMemory::NewImmutableCache(
-      MemoryFile::ForFiles(), attr->size, [fd](std::span<uint8_t> dst, int64_t off) -> ErrnoOr<int64_t> {
-        for (;;) {
-          ssize_t n = pread(fd->get(), dst.data(), dst.size(), off);
-          if (n >= 0) return static_cast<int64_t>(n);
-          if (errno != EINTR) return Errno::FromHost();
-        }
-      });
+      MemoryFile::ForFiles(), attr->size,
+      [fd](std::span<uint8_t> dst, int64_t off) { return HostPread(fd->get(), dst, off); });
   if (!cache.ok()) return nullptr;  // private copies, as without a cache
   page_cache_ = *cache;
   RetainPageCache(*cache);

@@ -19,6 +19,14 @@ Retention& Get() {
 
 int64_t BytesOf(const FileMemory& fm) { return const_cast<FileMemory&>(fm).Pages() * FileMemory::kPageSize; }
 
+// Sizes grow as pages are read in, so they are summed afresh each time
+// (a few dozen entries at most). REQUIRES: r.mu held.
+int64_t TotalLocked(const Retention& r) {
+  int64_t total = 0;
+  for (const auto& fm : r.lru) total += BytesOf(*fm);
+  return total;
+}
+
 }  // namespace
 
 void SetPageCacheRetention(int64_t bytes) {
@@ -39,10 +47,7 @@ void RetainPageCache(const std::shared_ptr<FileMemory>& cache) {
     }
   }
   if (r.lru.empty() || r.lru.front() != cache) r.lru.push_front(cache);
-  // Sizes grow as pages are read in, so they are summed afresh each time
-  // (a few dozen entries at most).
-  int64_t total = 0;
-  for (const auto& fm : r.lru) total += BytesOf(*fm);
+  int64_t total = TotalLocked(r);
   while (!r.lru.empty() && total > r.budget) {
     total -= BytesOf(*r.lru.back());
     evicted.splice(evicted.begin(), r.lru, std::prev(r.lru.end()));
@@ -52,9 +57,7 @@ void RetainPageCache(const std::shared_ptr<FileMemory>& cache) {
 int64_t RetainedPageCacheBytes() {
   Retention& r = Get();
   std::lock_guard<std::mutex> l(r.mu);
-  int64_t total = 0;
-  for (const auto& fm : r.lru) total += BytesOf(*fm);
-  return total;
+  return TotalLocked(r);
 }
 
 }  // namespace palisade::gofer
