@@ -35,7 +35,7 @@ struct AddressSpaceDelta {
   MappingTable want;          // authoritative entries clipped to dirty
 };
 
-class PtraceAddressSpace final : public AddressSpace {
+class PtraceAddressSpace : public AddressSpace {
  public:
   // Application addresses allowed: [min, max).
   PtraceAddressSpace(uint64_t min_addr, uint64_t max_addr);

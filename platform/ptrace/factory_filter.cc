@@ -15,6 +15,7 @@
 #include "base/status_macros.h"
 #include "base/unique_fd.h"
 #include "platform/ptrace/stub_process.h"
+#include "platform/stub/systrap_abi.h"
 
 namespace palisade::platform {
 namespace {
@@ -69,6 +70,8 @@ std::vector<Rule> Rules() {
       {SYS_arch_prctl, {{0, SCMP_CMP_EQ, ARCH_GET_GS, 0}}, "systrap fs/gs"},
       {SYS_arch_prctl, {{0, SCMP_CMP_EQ, ARCH_SET_GS, 0}}, "systrap fs/gs"},
       {SYS_rt_sigreturn, {}, "systrap return into the app"},
+      {SYS_clone, {{0, SCMP_CMP_EQ, PALISADE_SYSTRAP_CLONE_FLAGS, 0}},
+       "systrap spawner: a host thread per app thread (pinned to the stub page by the stub filter)"},
       {SYS_getpid, {}, "harmless; platform tests inject it"},
   };
 }

@@ -45,9 +45,25 @@ bool IsSynchronousSignal(const siginfo_t& si) {
 
 StubProcess::StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd,
                          const StubOptions& opts)
-    : page_(page), pid_(pid), pidfd_(std::move(pidfd)), opts_(opts) {}
+    : page_(page), pid_(pid), tgid_(pid), pidfd_(std::move(pidfd)), opts_(opts) {}
 
-StubProcess::~StubProcess() { Kill(); }
+StubProcess::~StubProcess() {
+  if (!is_thread()) {
+    Kill();
+  } else if (attached_ && alive_) {
+    ptrace(PTRACE_DETACH, pid_, 0, 0);
+  }
+}
+
+std::unique_ptr<StubProcess> StubProcess::ForThread(const StubProcess& process, pid_t tid) {
+  UniqueFd pidfd(fcntl(process.pidfd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!pidfd.ok()) return nullptr;
+  std::unique_ptr<StubProcess> t(new StubProcess(process.page_, tid, std::move(pidfd), process.opts_));
+  t->tgid_ = process.pid_;
+  t->attached_ = false;
+  t->base_regs_ = process.base_regs_;
+  return t;
+}
 
 absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& page, int memfd,
                                                                 const StubOptions& opts) {
@@ -202,9 +218,10 @@ ErrnoOr<Registers> StubProcess::RunUntilTrap(Registers r, uint64_t done_rip, con
   }
 }
 
-Errno StubProcess::RunStubCode(uint64_t start, uint64_t done) {
+Errno StubProcess::RunStubCode(uint64_t start, uint64_t done, uint64_t r14) {
   Registers r = base_regs_;
   r.rip = StubPage::kAddress + start;
+  r.r14 = r14;
   ErrnoOr<Registers> after = RunUntilTrap(r, StubPage::kAddress + done, "stub code at offset", start);
   return after.ok() ? Errno::Ok() : after.error();
 }
@@ -332,10 +349,30 @@ bool StubProcess::PollAlive() {
   return alive_;
 }
 
+bool StubProcess::Exited() const {
+  pollfd p{pidfd_.get(), POLLIN, 0};
+  return poll(&p, 1, 0) == 1;
+}
+
+bool StubProcess::ThreadExists() const {
+  if (Exited()) return false;
+  // tgkill checks that the thread belongs to the process.
+  return !is_thread() || syscall(SYS_tgkill, tgid_, pid_, 0) == 0;
+}
+
 void StubProcess::Kick() const {
-  // SAFETY: a pidfd names this process only, so a kick racing with the
-  // stub's death cannot signal an unrelated process that reused the pid.
-  syscall(SYS_pidfd_send_signal, pidfd_.get(), kKickSignal, nullptr, 0);
+  if (!is_thread()) {
+    // SAFETY: a pidfd names this process only, so a kick racing with the
+    // stub's death cannot signal an unrelated process that reused the pid.
+    syscall(SYS_pidfd_send_signal, pidfd_.get(), kKickSignal, nullptr, 0);
+    return;
+  }
+  // A thread has no pidfd on this kernel generation: tgkill checks the
+  // thread is in the process, and the pidfd that the process is still the
+  // one we made (its pid cannot be reused before it is reaped, which
+  // happens only after it has exited).
+  if (Exited()) return;
+  syscall(SYS_tgkill, tgid_, pid_, kKickSignal);
 }
 
 ErrnoOr<int64_t> StubProcess::CpuTimeNs() const {
@@ -350,6 +387,10 @@ ErrnoOr<int64_t> StubProcess::CpuTimeNs() const {
   struct pollfd pfd = {pidfd_.get(), POLLIN, 0};
   if (poll(&pfd, 1, 0) != 0) return Errno(ESRCH);
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+void StubProcess::SendKill() const {
+  syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
 }
 
 void StubProcess::Kill() {

@@ -60,7 +60,12 @@ class StubProcess {
   // becomes its tracer.
   static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd,
                                                             const StubOptions& opts = {});
-  // Kills and reaps the stub.
+  // A handle on another host thread `tid` of `process` (systrap: one
+  // process, a thread per app thread): the same ptrace calls on that
+  // thread, which starts untraced; Kick() reaches that thread alone;
+  // Kill() kills the whole process; the destructor kills nothing.
+  static std::unique_ptr<StubProcess> ForThread(const StubProcess& process, pid_t tid);
+  // Kills and reaps the stub (a thread handle: detaches if attached).
   ~StubProcess();
   StubProcess(const StubProcess&) = delete;
   StubProcess& operator=(const StubProcess&) = delete;
@@ -79,7 +84,8 @@ class StubProcess {
   // (int3) with rip at offset `done`; the syscalls it makes run as
   // injected ones do. Registers are clobbered as by Inject.
   // REQUIRES: the stub is stopped.
-  Errno RunStubCode(uint64_t start, uint64_t done);
+  // r14 is set to `r14` (an argument for the code).
+  Errno RunStubCode(uint64_t start, uint64_t done, uint64_t r14 = 0);
 
   // Restarts the stopped stub with `request` (PTRACE_SYSEMU, PTRACE_CONT),
   // suppressing any signal it stopped for, and waits for its next state
@@ -104,7 +110,14 @@ class StubProcess {
   // stop). Returns alive().
   bool PollAlive();
 
-  // From any thread: sends kKickSignal to the stub. Safe even after the
+  // From any thread: the process has exited (polls the pidfd; unlike
+  // PollAlive, changes nothing).
+  bool Exited() const;
+  // From any thread: this handle's thread still exists (a thread handle's
+  // thread may end alone). False once the process has exited.
+  bool ThreadExists() const;
+
+  // From any thread: sends kKickSignal to the stub (its thread). Safe even after the
   // stub died and was reaped (the pidfd cannot reach a reused pid).
   void Kick() const;
   // From any thread: the stub's host CPU time in ns (user + system), read
@@ -112,11 +125,14 @@ class StubProcess {
   // pidfd is checked after the read, so a value is never taken from an
   // unrelated process that reused the pid.
   ErrnoOr<int64_t> CpuTimeNs() const;
+  // From any thread: SIGKILLs the process without waiting.
+  void SendKill() const;
   // SIGKILLs the stub and reaps it. Idempotent.
   void Kill();
 
  private:
   StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd, const StubOptions& opts);
+  bool is_thread() const { return tgid_ != pid_; }
   ErrnoOr<int> Wait();
   // Sets r (the stub is stopped), resumes until it traps with rip ==
   // done_rip, letting the syscalls on the way run, and returns its
@@ -138,7 +154,8 @@ class StubProcess {
   absl::Status ResetFpState();
 
   const StubPage& page_;
-  const pid_t pid_;
+  const pid_t pid_;   // the traced/kicked thread (the process, or ForThread's tid)
+  pid_t tgid_;        // the process
   const UniqueFd pidfd_;  // for signals that cannot hit a recycled pid
   const StubOptions opts_;
   bool alive_ = true;

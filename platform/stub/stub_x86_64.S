@@ -8,7 +8,7 @@
 // SAFETY: this code runs with no stack, no libc and (after unmap_all) no
 // other mapping than its own page. It must stay position independent (it
 // runs from a copy): only rip-relative references to local labels, plus
-// the fixed address of the systrap shared region (systrap_abi.h).
+// the fixed addresses of the systrap control page and regions (systrap_abi.h).
 //
 // The systrap platform uses the same page: its stubs also run unmap_all
 // and injected syscalls while being set up, and then live in
@@ -68,14 +68,16 @@ palisade_stub_syscall:
   int3
 palisade_stub_syscall_done:
 
-// systrap_memops: runs the mmap/munmap calls listed in the shared region's
-// mapping-sync table (systrap_abi.h), storing each result, then traps. The
-// sentry runs it only while it traces the stub: the filter answers
+// systrap_memops: runs the mmap/munmap calls listed in the control page's
+// mapping-sync table (systrap_abi.h), storing each result at r14 (the
+// running thread's region scratch, set by the sentry), then traps. The
+// sentry runs it only while it traces that thread: the filter answers
 // SECCOMP_RET_TRACE to those calls, so from app code jumping here they
-// fail with ENOSYS. One ptrace stop per call plus one at the end, where
-// injecting each call alone costs two.
+// fail with ENOSYS. The table is read-only in the stub, so no other
+// thread of the process can change it under the traced one. One ptrace
+// stop per call plus one at the end.
 palisade_stub_systrap_memops:
-  movabs $PALISADE_SYSTRAP_SHARED_ADDR + PALISADE_SYSTRAP_SCRATCH_OFF, %rbx
+  movabs $PALISADE_SYSTRAP_CONTROL_ADDR, %rbx
   mov (%rbx), %r12                     // count
   lea 8(%rbx), %r13                    // first entry
 1:
@@ -89,7 +91,8 @@ palisade_stub_systrap_memops:
   mov 40(%r13), %r8
   mov 48(%r13), %r9
   syscall
-  mov %rax, 56(%r13)
+  mov %rax, (%r14)
+  add $8, %r14
   add $PALISADE_SYSTRAP_MEMOPS_ENTRY, %r13
   dec %r12
   jmp 1b
@@ -98,27 +101,33 @@ palisade_stub_systrap_memops:
 palisade_stub_systrap_memops_done:
 
 // systrap_handler: the SA_SIGINFO handler of every signal a systrap stub
-// takes (SIGSYS from the seccomp filter, faults, the sentry's kick). The
-// kernel entered it on the signal stack inside the shared region, with
-// every signal blocked and rsp pointing at the frame (pretcode, ucontext,
-// siginfo). It reports the frame to the sentry and falls into
+// thread takes (SIGSYS from the seccomp filter, faults, the sentry's
+// kick). The kernel entered it on the signal stack inside the thread's
+// region, with every signal blocked and rsp pointing at the frame
+// (pretcode, ucontext, siginfo); the region is the 64 KiB-aligned block
+// holding rsp. It reports the frame to the sentry and falls into
 // systrap_wait; the sentry edits the frame in place (the app's registers
 // and the syscall result) and the stub returns into the app through
-// rt_sigreturn. Only the shared region's header is trusted for addresses.
+// rt_sigreturn.
 //
-// systrap_wait: waits for STATE_RUN (brief spin, then FUTEX_WAIT), installs
-// the fs/gs bases the sentry asked for and rt_sigreturns through the frame
-// at FRAME_RSP. A fresh stub starts here, on a frame the sentry built.
+// systrap_wait (rbx = the thread's region): waits for a command (brief
+// spin, then FUTEX_WAIT): RUN installs the fs/gs bases the sentry asked
+// for and rt_sigreturns through the frame at FRAME_RSP; SPAWN (the
+// spawner only) clones a thread whose region is at SPAWN_REGION and
+// reports clone's result; EXIT ends the thread. A new thread starts here,
+// and its first RUN goes through a frame the sentry built (which also
+// sets its signal stack and mask).
 //
 // fs_base/gs_base are not in a signal frame. Two variants of the pair:
 // _fsgs reads and writes them with rdfsbase/wrfsbase (no syscall; used when
 // the host enables FSGSBASE for user space, AT_HWCAP2), _arch with
-// arch_prctl. Syscalls made here: futex and rt_sigreturn (and arch_prctl
-// in _arch), the only ones the stub filter lets this page make without a
-// tracer.
+// arch_prctl. Syscalls made here: futex, rt_sigreturn, clone (the thread
+// flags only), exit (and arch_prctl in _arch), the only ones the stub
+// filter lets this page make without a tracer.
 .macro SYSTRAP_ROUTINES suffix, fsgs
 palisade_stub_systrap_handler\suffix:
-  movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
+  mov %rsp, %rbx
+  and $-PALISADE_SYSTRAP_SHARED_SIZE, %rbx
   mov %rsp, PALISADE_SYSTRAP_FRAME_RSP(%rbx)
 .if \fsgs
   rdfsbase %rax
@@ -135,6 +144,7 @@ palisade_stub_systrap_handler\suffix:
   lea PALISADE_SYSTRAP_CUR_GS(%rbx), %rsi
   syscall
 .endif
+.Lreport\suffix:
   movl $PALISADE_SYSTRAP_STATE_EVENT, PALISADE_SYSTRAP_STATE(%rbx)
   mfence                               // store state before loading the flag
   cmpl $0, PALISADE_SYSTRAP_SENTRY_SLEEPING(%rbx)
@@ -146,11 +156,15 @@ palisade_stub_systrap_handler\suffix:
   syscall
 
 palisade_stub_systrap_wait\suffix:
-  movabs $PALISADE_SYSTRAP_SHARED_ADDR, %rbx
   mov $PALISADE_SYSTRAP_STUB_SPIN, %ecx
 .Lspin\suffix:
-  cmpl $PALISADE_SYSTRAP_STATE_RUN, PALISADE_SYSTRAP_STATE(%rbx)
+  mov PALISADE_SYSTRAP_STATE(%rbx), %edx
+  cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
   je .Lrun\suffix
+  cmp $PALISADE_SYSTRAP_STATE_SPAWN, %edx
+  je .Lspawn\suffix
+  cmp $PALISADE_SYSTRAP_STATE_EXIT, %edx
+  je .Lexit\suffix
   pause
   dec %ecx
   jnz .Lspin\suffix
@@ -160,12 +174,50 @@ palisade_stub_systrap_wait\suffix:
   mov PALISADE_SYSTRAP_STATE(%rbx), %edx
   cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
   je .Lrun\suffix
+  cmp $PALISADE_SYSTRAP_STATE_SPAWN, %edx
+  je .Lspawn\suffix
+  cmp $PALISADE_SYSTRAP_STATE_EXIT, %edx
+  je .Lexit\suffix
   mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
   lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
   xor %esi, %esi
   xor %r10d, %r10d
   syscall
   jmp .Lsleep\suffix                  // woken, EINTR or EAGAIN: look again
+.Lexit\suffix:
+  mov $60, %eax                        // exit(0): this thread only
+  xor %edi, %edi
+  syscall
+  ud2
+.Lspawn\suffix:
+  movl $0, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
+  // The new thread's region: a 64 KiB-aligned slot, never anything else
+  // (the header is writable by app threads).
+  mov PALISADE_SYSTRAP_SPAWN_REGION(%rbx), %r12
+  mov $-22, %rax                       // -EINVAL
+  test $(PALISADE_SYSTRAP_SHARED_SIZE - 1), %r12
+  jnz .Lspawned\suffix
+  movabs $PALISADE_SYSTRAP_SLOTS_ADDR + PALISADE_SYSTRAP_SHARED_SIZE, %rdx
+  cmp %rdx, %r12
+  jb .Lspawned\suffix
+  movabs $PALISADE_SYSTRAP_SLOTS_END, %rdx
+  cmp %rdx, %r12
+  jae .Lspawned\suffix
+  mov $56, %eax                        // clone(flags, stack, 0, &tid_word, 0)
+  mov $PALISADE_SYSTRAP_CLONE_FLAGS, %edi
+  lea PALISADE_SYSTRAP_SHARED_SIZE(%r12), %rsi  // never used: the child makes no call
+  xor %edx, %edx
+  lea PALISADE_SYSTRAP_TID_WORD(%r12), %r10
+  xor %r8d, %r8d
+  syscall
+  test %rax, %rax
+  jz .Lchild\suffix
+.Lspawned\suffix:
+  mov %rax, PALISADE_SYSTRAP_SPAWN_RESULT(%rbx)
+  jmp .Lreport\suffix
+.Lchild\suffix:
+  mov %r12, %rbx
+  jmp palisade_stub_systrap_wait\suffix
 .Lrun\suffix:
   movl $0, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
   mov PALISADE_SYSTRAP_WANT_FS(%rbx), %rsi

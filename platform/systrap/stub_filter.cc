@@ -56,19 +56,27 @@ struct StubRule {
   std::vector<ArgTest> args;
 };
 
-constexpr uint64_t kHeaderPageMask = ~uint64_t{0xfff};
+constexpr uint64_t kWindowMask = ~uint64_t{PALISADE_SYSTRAP_WINDOW_SIZE - 1};
+static_assert((PALISADE_SYSTRAP_WINDOW_ADDR & (PALISADE_SYSTRAP_WINDOW_SIZE - 1)) == 0);
+static_assert(PALISADE_SYSTRAP_SLOTS_END <= PALISADE_SYSTRAP_WINDOW_ADDR + PALISADE_SYSTRAP_WINDOW_SIZE);
 
 std::vector<StubRule> StubRules(bool allow_arch_prctl) {
-  const uint64_t header = PALISADE_SYSTRAP_SHARED_ADDR;
+  const uint64_t window = PALISADE_SYSTRAP_WINDOW_ADDR;
   std::vector<StubRule> rules = {
       // Return into the app (and the stub's only way out of a handler).
       {SYS_rt_sigreturn, SCMP_ACT_ALLOW, {}},
-      // Wait/wake on the shared header only (futexes of the app's own
-      // memory would be harmless, but nothing needs them).
+      // Wait/wake on the stub's own shared memory only (futexes of the
+      // app's memory would be harmless, but nothing needs them).
       {SYS_futex, SCMP_ACT_ALLOW,
-       {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAIT, 0}}},
+       {{0, SCMP_CMP_MASKED_EQ, kWindowMask, window}, {1, SCMP_CMP_EQ, FUTEX_WAIT, 0}}},
       {SYS_futex, SCMP_ACT_ALLOW,
-       {{0, SCMP_CMP_MASKED_EQ, kHeaderPageMask, header}, {1, SCMP_CMP_EQ, FUTEX_WAKE, 0}}},
+       {{0, SCMP_CMP_MASKED_EQ, kWindowMask, window}, {1, SCMP_CMP_EQ, FUTEX_WAKE, 0}}},
+      // The spawner makes each application thread's host thread. Only a
+      // thread of this very process (same memory, files, filter): app code
+      // jumping here gains a thread that can do no more than it can.
+      {SYS_clone, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, PALISADE_SYSTRAP_CLONE_FLAGS, 0}}},
+      // A thread whose application thread is gone ends itself.
+      {SYS_exit, SCMP_ACT_ALLOW, {}},
       // Mapping sync, injected by the sentry while it traces the stub.
       {SYS_mmap, SCMP_ACT_TRACE(0),
        {{3, SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED, 0},

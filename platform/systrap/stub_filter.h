@@ -8,8 +8,11 @@
 //     sentry (the syscall is emulated there).
 //   - From the stub page, only what the stub code needs, with arguments
 //     pinned where they matter: rt_sigreturn; futex FUTEX_WAIT/FUTEX_WAKE
-//     on the shared region's header page; arch_prctl get/set of fs/gs
-//     only for the arch_prctl stub variant (stub_variant.h).
+//     inside the stub's own window (stub page, control page, regions);
+//     clone with exactly the thread flags the spawner uses (a thread of
+//     the same process, under the same filter); exit (one thread);
+//     arch_prctl get/set of fs/gs only for the arch_prctl stub variant
+//     (stub_variant.h).
 //     mmap (of the MemoryFile fd only) and munmap answer SECCOMP_RET_TRACE:
 //     they run only when the sentry has the stub traced (mapping sync);
 //     untraced, which is whenever app code runs, they fail with ENOSYS.

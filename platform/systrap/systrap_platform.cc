@@ -9,7 +9,7 @@
 
 namespace palisade::platform {
 
-static_assert(PALISADE_SYSTRAP_SHARED_ADDR >= StubPage::kAddress + StubPage::kSize);
+static_assert(PALISADE_SYSTRAP_CONTROL_ADDR >= StubPage::kAddress + StubPage::kSize);
 static_assert(SystrapPlatform::kMaxUserAddress <= StubPage::kAddress);
 
 absl::StatusOr<std::unique_ptr<Platform>> SystrapPlatform::Create(int memfd) {
@@ -23,17 +23,22 @@ absl::StatusOr<std::unique_ptr<Platform>> SystrapPlatform::Create(int memfd) {
 }
 
 std::unique_ptr<AddressSpace> SystrapPlatform::NewAddressSpace() {
-  return std::make_unique<PtraceAddressSpace>(kMinUserAddress, kMaxUserAddress);
+  return std::make_unique<SystrapAddressSpace>(kMinUserAddress, kMaxUserAddress);
 }
 
-absl::StatusOr<std::unique_ptr<SystrapContext>> SystrapPlatform::MakeContext() {
-  return SystrapContext::Create(page_, memfd_, filter_, variant_, kMinUserAddress, kMaxUserAddress);
+absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapPlatform::MakeProcess() {
+  return SystrapProcess::Create(page_, memfd_, filter_, variant_, kMinUserAddress, kMaxUserAddress);
+}
+
+absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapPlatform::TakeProcess() {
+  if (std::shared_ptr<SystrapProcess> spare = pool_.Take()) return spare;
+  return MakeProcess();
 }
 
 absl::StatusOr<std::unique_ptr<Context>> SystrapPlatform::NewContext() {
-  if (std::unique_ptr<SystrapContext> spare = pool_.Take()) return std::unique_ptr<Context>(std::move(spare));
-  PAL_ASSIGN_OR_RETURN(std::unique_ptr<SystrapContext> c, MakeContext());
-  return std::unique_ptr<Context>(std::move(c));
+  // The host thread comes at the first Switch, in the process of the
+  // address space it runs in.
+  return std::unique_ptr<Context>(new SystrapContext([this] { return TakeProcess(); }));
 }
 
 }  // namespace palisade::platform

@@ -22,7 +22,7 @@
 #include "platform/platform.h"
 #include "platform/ptrace/ptrace_platform.h"
 #include "platform/ptrace/stub_page.h"
-#include "platform/systrap/context_pool.h"
+#include "platform/systrap/process_pool.h"
 #include "platform/systrap/stub_variant.h"
 
 namespace palisade::platform {
@@ -48,14 +48,16 @@ class SystrapPlatform final : public Platform {
         memfd_(memfd),
         filter_(std::move(filter)),
         variant_(variant),
-        pool_([this] { return MakeContext(); }) {}
-  absl::StatusOr<std::unique_ptr<SystrapContext>> MakeContext();
+        pool_([this] { return MakeProcess(); }) {}
+  absl::StatusOr<std::shared_ptr<SystrapProcess>> MakeProcess();
+  // The spare process if there is one, else a new one.
+  absl::StatusOr<std::shared_ptr<SystrapProcess>> TakeProcess();
 
   const StubPage& page_;
   const int memfd_;
   const std::vector<sock_filter> filter_;  // every stub's seccomp program
   const SystrapStubVariant variant_;       // the stub code it allows
-  ContextPool pool_;                       // last: its thread uses the above
+  ProcessPool pool_;                       // last: its thread uses the above
 };
 
 }  // namespace palisade::platform

@@ -41,10 +41,13 @@ inline constexpr uint64_t kStack = 0x7f0000;      // file offset kPage
 inline constexpr uint64_t kData = 0x500000;       // where tests map data
 inline constexpr uint64_t kDataOffset = 16 * kPage;  // first free file page
 
-// The host pid of a context's stub, on either platform.
-inline pid_t StubPidOf(Context& c) {
+// The host pid of a context's stub, on either platform (a systrap context
+// gets its host thread in as's stub process first, if it has none yet).
+inline pid_t StubPidOf(Context& c, AddressSpace& as) {
   if (auto* p = dynamic_cast<PtraceContext*>(&c)) return p->stub_pid();
-  return dynamic_cast<SystrapContext&>(c).stub_pid();
+  auto& s = dynamic_cast<SystrapContext&>(c);
+  if (s.stub_pid() == 0) s.BindNow(as);
+  return s.stub_pid();
 }
 
 // Named for the platform it started with; PlatformName() picks another.

@@ -58,7 +58,7 @@ TEST_P(StubFactoryTest, StubIsTheFactorysChildAndHoldsOnlyItsFds) {
   ASSERT_TRUE(f.ok()) << f.status();
   auto c = platform_->NewContext();
   ASSERT_TRUE(c.ok()) << c.status();
-  const pid_t stub = StubPidOf(**c);
+  const pid_t stub = StubPidOf(**c, *as_);
   EXPECT_EQ(StatusField(stub, "PPid"), std::to_string((*f)->pid()));
   EXPECT_EQ(StatusField((*f)->pid(), "PPid"), std::to_string(getpid()));
   EXPECT_EQ(FdsOf(stub), std::vector<std::string>{"100"});
@@ -151,7 +151,7 @@ TEST_P(StubFactoryTest, ZZStubsDoNotInheritTheSentryFilter) {
   ASSERT_EQ(proc->Field(getpid(), "Seccomp"), "2");
   auto c = platform_->NewContext();
   ASSERT_TRUE(c.ok()) << c.status();
-  const pid_t stub = StubPidOf(**c);
+  const pid_t stub = StubPidOf(**c, *as_);
   // The factory's filter plus the stub's own; none of the sentry's.
   EXPECT_EQ(proc->Field(stub, "Seccomp_filters"), "2");
   // And the app's syscalls still come back as events (under systrap the

@@ -32,7 +32,7 @@ class SwitchTest : public PtraceTest, public ::testing::WithParamInterface<std::
     ASSERT_TRUE(c.ok()) << c.status();
     ctx_ = std::move(*c);
   }
-  pid_t StubPid() { return StubPidOf(*ctx_); }
+  pid_t StubPid() { return StubPidOf(*ctx_, *as_); }
   std::unique_ptr<Context> ctx_;
 };
 
@@ -57,19 +57,23 @@ std::vector<std::string> FdsOf(pid_t pid) {
 TEST_P(SwitchTest, StubIsStrippedToTheStubPage) {
   const pid_t pid = StubPid();
   // Only the stub page (and the host's vsyscall page, which cannot be
-  // unmapped; on systrap also the stub's shared region) before any Switch:
-  // nothing of the sentry is reachable.
+  // unmapped; on systrap also the control page, read-only, and the
+  // threads' regions) before any Switch: nothing of the sentry is
+  // reachable.
   std::vector<std::string> maps = MapsOf(pid);
   ASSERT_FALSE(maps.empty());
-  bool has_region = false;
+  bool has_control = false, has_regions = false;
   for (const std::string& l : maps) {
     const bool stub = l.rfind("7d0000000000-7d0000001000 r-xp", 0) == 0;
     const bool vsyscall = l.find("[vsyscall]") != std::string::npos;
-    const bool region = systrap() && l.rfind("7d0000010000-7d0000020000 rw-s", 0) == 0;
-    has_region |= region;
-    EXPECT_TRUE(stub || vsyscall || region) << l;
+    const bool control = systrap() && l.rfind("7d0000010000-7d0000020000 r--s", 0) == 0;
+    const bool regions = systrap() && l.rfind("7d0000020000-7d0004020000 rw-s", 0) == 0;
+    has_control |= control;
+    has_regions |= regions;
+    EXPECT_TRUE(stub || vsyscall || control || regions) << l;
   }
-  EXPECT_EQ(has_region, systrap());
+  EXPECT_EQ(has_control, systrap());
+  EXPECT_EQ(has_regions, systrap());
   EXPECT_EQ(FdsOf(pid), std::vector<std::string>{"100"});  // the MemoryFile only
   if (!systrap()) {  // a systrap stub is not traced between syncs
     // glibc's rseq registration (into now-unmapped TLS) was removed.
@@ -282,6 +286,11 @@ TEST_P(SwitchTest, DestructorReapsStub) {
   const pid_t pid = StubPid();
   ASSERT_EQ(kill(pid, 0), 0);
   ctx_.reset();
+  // On systrap the process belongs to the address space: it goes with it.
+  if (systrap()) {
+    EXPECT_EQ(kill(pid, 0), 0);
+    as_.reset();
+  }
   EXPECT_EQ(kill(pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
 }

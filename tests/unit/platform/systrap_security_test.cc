@@ -4,6 +4,7 @@
 // (whose syscalls the filter lets through) must get nothing useful; it
 // must not be able to write the stub code; each thread's shared region
 // is its own.
+#include <dirent.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include "platform/ptrace/stub_page.h"
 #include "platform/stub/stub_x86_64.h"
 #include "platform/stub/systrap_abi.h"
+#include "platform/systrap/context.h"
 #include "tests/unit/platform/ptrace_test_util.h"
 
 namespace palisade::platform::testing {
@@ -48,7 +50,7 @@ class SystrapSecurityTest : public PtraceTest {
   }
 
   std::vector<std::string> Maps() {
-    std::ifstream in("/proc/" + std::to_string(StubPidOf(*ctx_)) + "/maps");
+    std::ifstream in("/proc/" + std::to_string(StubPidOf(*ctx_, *as_)) + "/maps");
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) lines.push_back(l);
     return lines;
@@ -75,7 +77,7 @@ TEST_F(SystrapSecurityTest, AppSyscallsTrapAndNeverReachTheHost) {
   ASSERT_EQ(ev.kind, EventKind::kSyscall);
   EXPECT_EQ(regs.orig_rax, SYS_exit);
   EXPECT_EQ(regs.rdi, 7u);
-  EXPECT_EQ(kill(StubPidOf(*ctx_), 0), 0);  // still alive
+  EXPECT_EQ(kill(StubPidOf(*ctx_, *as_), 0), 0);  // still alive
 }
 
 TEST_F(SystrapSecurityTest, JumpIntoStubCannotMapTheMemoryFile) {
@@ -91,18 +93,33 @@ TEST_F(SystrapSecurityTest, JumpIntoStubCannotMapTheMemoryFile) {
   EXPECT_FALSE(Mapped("00500000-"));
 }
 
-TEST_F(SystrapSecurityTest, ForgedSyncTableCannotMapTheMemoryFile) {
-  // The app can write its own shared region, mapping-sync table included,
-  // and jump to the routine that runs it: untraced, its mmap is ENOSYS.
+TEST_F(SystrapSecurityTest, AppCannotWriteTheSyncTable) {
+  // The mapping-sync table is in the control page, read-only in the stub:
+  // no app thread can rewrite it while the sentry has another thread of
+  // the process run it.
   Registers regs = Regs(prog_forge_memops);
-  regs.rdx = PALISADE_SYSTRAP_SHARED_ADDR + PALISADE_SYSTRAP_SCRATCH_OFF;
+  regs.rdx = PALISADE_SYSTRAP_CONTROL_ADDR;
   regs.rsi = kData;
   regs.r15 = StubPage::kAddress + StubOffset(palisade_stub_systrap_memops);
+  Event ev = ctx_->Switch(*as_, regs);
+  ASSERT_EQ(ev.kind, EventKind::kFault);
+  EXPECT_EQ(ev.fault_addr, static_cast<uint64_t>(PALISADE_SYSTRAP_CONTROL_ADDR));
+  EXPECT_EQ(ev.fault_code, SEGV_ACCERR);
+}
+
+TEST_F(SystrapSecurityTest, JumpIntoSyncRoutineCannotMapTheMemoryFile) {
+  // The app can jump to the routine that runs the table (whatever the last
+  // sync left there): untraced, its mmaps are ENOSYS.
+  Registers regs = Regs(prog_roundtrip);
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);  // a sync ran: the table is not empty
+  regs = Regs(prog_jump_r15);
+  regs.r15 = StubPage::kAddress + StubOffset(palisade_stub_systrap_memops);
+  regs.r14 = kStack + 0x100;  // results into the app's own stack page
   Event ev = ctx_->Switch(*as_, regs);
   ASSERT_EQ(ev.kind, EventKind::kSignal);  // the routine's closing int3
   EXPECT_EQ(ev.info.si_signo, SIGTRAP);
   EXPECT_EQ(regs.rip, StubPage::kAddress + StubOffset(palisade_stub_systrap_memops_done));
-  EXPECT_FALSE(Mapped("00500000-"));
+  EXPECT_EQ(static_cast<int64_t>(FileWord(kPage + 0x100)), -ENOSYS);
   // The stub lives on and still traps the app's syscalls.
   regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
@@ -114,7 +131,8 @@ TEST_F(SystrapSecurityTest, JumpIntoStubCannotUnmapTheStubOrRegion) {
   ASSERT_EQ(ev.kind, EventKind::kSignal);
   EXPECT_EQ(static_cast<int64_t>(regs.rax), -ENOSYS);
   EXPECT_TRUE(Mapped("7d0000000000-7d0000001000 r-xp"));
-  EXPECT_TRUE(Mapped("7d0000010000-7d0000020000 rw-s"));
+  EXPECT_TRUE(Mapped("7d0000010000-7d0000020000 r--s"));
+  EXPECT_TRUE(Mapped("7d0000020000-7d0004020000 rw-s"));
   // And the filter still traps the app's own syscalls.
   regs = Regs(prog_roundtrip);
   ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
@@ -140,7 +158,9 @@ TEST_F(SystrapSecurityTest, JumpIntoStubWithAnyOtherSyscallKillsTheStub) {
     auto fresh = platform_->NewContext();
     ASSERT_TRUE(fresh.ok()) << fresh.status();
     ctx_ = std::move(*fresh);
-    const pid_t pid = StubPidOf(*ctx_);
+    as_ = platform_->NewAddressSpace();  // a process of its own
+    ASSERT_TRUE(MapStandard(*as_));
+    const pid_t pid = StubPidOf(*ctx_, *as_);
     Registers regs;
     EXPECT_EQ(RawSyscallFromStubPage(regs, c.nr, c.args).kind, EventKind::kDied);
     EXPECT_EQ(kill(pid, 0), -1);  // reaped
@@ -157,39 +177,58 @@ TEST_F(SystrapSecurityTest, AppCannotWriteTheStubCode) {
   EXPECT_EQ(ev.fault_code, SEGV_ACCERR);
 }
 
-TEST_F(SystrapSecurityTest, SharedRegionIsPerThread) {
-  // Two threads of one address space: each stub maps its own region (a
-  // different memfd) at the same address, and no other thread's.
+TEST_F(SystrapSecurityTest, ThreadsOfOneAddressSpaceShareOneProcess) {
+  // Two threads of one address space: host threads of one stub process,
+  // each with a region of its own in the one regions mapping.
   auto other = platform_->NewContext();
   ASSERT_TRUE(other.ok()) << other.status();
-  auto inode_of_region = [](pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
-    std::string found;
-    int regions = 0;
-    for (std::string l; std::getline(in, l);) {
-      if (l.find("palisade-systrap") == std::string::npos) continue;
-      ++regions;
-      // "start-end perms offset dev inode path"
-      std::istringstream f(l);
-      std::string range, perms, off, dev;
-      f >> range >> perms >> off >> dev >> found;
-    }
-    EXPECT_EQ(regions, 1) << "pid " << pid;
-    return found;
-  };
-  const std::string a = inode_of_region(StubPidOf(*ctx_));
-  const std::string b = inode_of_region(StubPidOf(**other));
-  EXPECT_FALSE(a.empty());
-  EXPECT_NE(a, b);
-  // What the app writes into its own region's header does not reach the
-  // other thread: its next syscall round trip works as ever.
-  Registers regs = Regs(prog_store_then_load);
-  regs.rdx = PALISADE_SYSTRAP_SHARED_ADDR + PALISADE_SYSTRAP_FRAME_RSP;
-  regs.rsi = 0x1234;  // a bogus frame pointer
-  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);  // the handler rewrote it
+  auto& a = dynamic_cast<SystrapContext&>(*ctx_);
+  auto& b = dynamic_cast<SystrapContext&>(**other);
+  ASSERT_EQ(StubPidOf(a, *as_), StubPidOf(b, *as_));
+  EXPECT_NE(a.stub_tid(), b.stub_tid());
+  EXPECT_NE(a.stub_tid(), a.stub_pid());  // the process's first thread is the spawner
+  int regions = 0;
+  for (const std::string& l : Maps()) regions += l.find("palisade-systrap") != std::string::npos;
+  EXPECT_EQ(regions, 2);  // the control page and the regions
+  // A bogus frame pointer written into the other thread's header (slot 2)
+  // does not reach the sentry: the handler writes the real one on each
+  // report, and the sentry checks it.
+  Registers regs = Regs(prog_roundtrip);
+  ASSERT_EQ(b.Switch(*as_, regs).kind, EventKind::kSyscall);
+  regs = Regs(prog_store_then_load);
+  regs.rdx = PALISADE_SYSTRAP_SLOTS_ADDR + 2 * PALISADE_SYSTRAP_SHARED_SIZE + PALISADE_SYSTRAP_FRAME_RSP;
+  regs.rsi = 0x1234;
+  ASSERT_EQ(a.Switch(*as_, regs).kind, EventKind::kSyscall);
+  Registers r2 = Regs(prog_roundtrip);
+  ASSERT_EQ(b.Switch(*as_, r2).kind, EventKind::kSyscall);
+  EXPECT_EQ(r2.orig_rax, SYS_getpid);
+}
+
+TEST_F(SystrapSecurityTest, TamperedSpawnRequestMakesNoThreadOutsideTheRegions) {
+  // The spawner's request lives in memory app threads can write. A request
+  // for a region outside the slots (here: the control page, then app
+  // memory) is refused by the stub code itself.
+  Registers regs = Regs(prog_roundtrip);
+  ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
+  const pid_t pid = StubPidOf(*ctx_, *as_);
+  for (uint64_t target : {uint64_t{PALISADE_SYSTRAP_CONTROL_ADDR}, uint64_t{kData}}) {
+    regs = Regs(prog_store_then_load);
+    regs.rdx = PALISADE_SYSTRAP_SLOTS_ADDR + PALISADE_SYSTRAP_SPAWN_REGION;  // slot 0: the spawner
+    regs.rsi = target;
+    ASSERT_EQ(ctx_->Switch(*as_, regs).kind, EventKind::kSyscall);
+  }
+  // A new thread still gets a proper region (the sentry writes the
+  // request anew), and the process has exactly the threads it should.
+  auto other = platform_->NewContext();
+  ASSERT_TRUE(other.ok());
   Registers r2 = Regs(prog_roundtrip);
   ASSERT_EQ((*other)->Switch(*as_, r2).kind, EventKind::kSyscall);
-  EXPECT_EQ(r2.orig_rax, SYS_getpid);
+  int threads = 0;
+  if (DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str())) {
+    while (dirent* e = readdir(d)) threads += e->d_name[0] != '.';
+    closedir(d);
+  }
+  EXPECT_EQ(threads, 3);  // spawner + two app threads
 }
 
 }  // namespace

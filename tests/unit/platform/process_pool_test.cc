@@ -1,7 +1,7 @@
-// ContextPool: the spare systrap context is made on the pool's own thread
-// and works on the thread that takes it; a failed make is not retried
+// ProcessPool: the spare systrap process is made on the pool's own thread
+// and works for the thread that takes it; a failed make is not retried
 // until the next Take().
-#include "platform/systrap/context_pool.h"
+#include "platform/systrap/process_pool.h"
 
 #include <sys/syscall.h>
 
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "platform/systrap/context.h"
 #include "platform/systrap/stub_filter.h"
 #include "platform/systrap/stub_variant.h"
 #include "platform/systrap/systrap_platform.h"
@@ -17,10 +18,10 @@
 namespace palisade::platform::testing {
 namespace {
 
-class ContextPoolTest : public PtraceTest {
+class ProcessPoolTest : public PtraceTest {
  protected:
   std::string PlatformName() const override { return "systrap"; }
-  absl::StatusOr<std::unique_ptr<SystrapContext>> Make() {
+  absl::StatusOr<std::shared_ptr<SystrapProcess>> Make() {
     ++made_;
     if (fail_) return absl::ResourceExhaustedError("no more");
     auto page = StubPage::Get();
@@ -28,7 +29,7 @@ class ContextPoolTest : public PtraceTest {
     const SystrapStubVariant v = HostSystrapStubVariant();
     auto filter = BuildSystrapFilter(!v.fsgsbase);
     if (!filter.ok()) return filter.status();
-    return SystrapContext::Create(**page, memfd_.get(), *filter, v, SystrapPlatform::kMinUserAddress,
+    return SystrapProcess::Create(**page, memfd_.get(), *filter, v, SystrapPlatform::kMinUserAddress,
                                   SystrapPlatform::kMaxUserAddress);
   }
   // Waits (up to 20 s: a loaded machine) until make_ has run n times.
@@ -40,16 +41,17 @@ class ContextPoolTest : public PtraceTest {
   std::atomic<bool> fail_{false};
 };
 
-TEST_F(ContextPoolTest, SpareIsMadeElsewhereAndRunsHere) {
-  ContextPool pool([this] { return Make(); });
+TEST_F(ProcessPoolTest, SpareIsMadeElsewhereAndRunsHere) {
+  ProcessPool pool([this] { return Make(); });
   EXPECT_EQ(pool.Take(), nullptr);  // none yet: the first Take starts the filler
   ASSERT_TRUE(WaitMade(1));
-  std::unique_ptr<SystrapContext> c;
-  for (int i = 0; i < 2000 && !c; ++i) {
-    c = pool.Take();
-    if (!c) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::shared_ptr<SystrapProcess> p;
+  for (int i = 0; i < 2000 && !p; ++i) {
+    p = pool.Take();
+    if (!p) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_NE(c, nullptr);
+  ASSERT_NE(p, nullptr);
+  auto c = std::make_unique<SystrapContext>([p] { return p; });
   Registers regs = Regs(prog_roundtrip);
   ASSERT_EQ(c->Switch(*as_, regs).kind, EventKind::kSyscall);  // synced and run from this thread
   EXPECT_EQ(regs.orig_rax, SYS_getpid);
@@ -59,9 +61,9 @@ TEST_F(ContextPoolTest, SpareIsMadeElsewhereAndRunsHere) {
   ASSERT_TRUE(WaitMade(2));  // that Take asked for the next spare
 }
 
-TEST_F(ContextPoolTest, FailureWaitsForTheNextTake) {
+TEST_F(ProcessPoolTest, FailureWaitsForTheNextTake) {
   fail_ = true;
-  ContextPool pool([this] { return Make(); });
+  ProcessPool pool([this] { return Make(); });
   EXPECT_EQ(pool.Take(), nullptr);
   ASSERT_TRUE(WaitMade(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

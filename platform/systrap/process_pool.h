@@ -1,5 +1,5 @@
-// ContextPool: a spare, fully set-up SystrapContext kept ready, so that
-// fork, clone and the first exec of a sandbox do not wait for a stub to be
+// ProcessPool: a spare, fully set-up SystrapProcess kept ready, so that
+// fork and exec do not wait for a stub process to be
 // made (a factory round trip, a ptrace seize and a dozen injected set-up
 // syscalls: ~1 ms on the 2-vCPU VM of docs/benchmarks.md). A systrap stub
 // is untraced once set up, so whichever thread takes it can drive it
@@ -7,11 +7,11 @@
 //
 // The spare is made by a thread of the pool, started by the first Take()
 // and refilled after each one; a failure (the pids limit, say) is not
-// retried until the next Take(), which then makes its context itself and
+// retried until the next Take(), which then makes its process itself and
 // reports that error.
 //
-//   ContextPool pool([&] { return SystrapContext::Create(...); });
-//   std::unique_ptr<SystrapContext> c = pool.Take();  // null: make one now
+//   ProcessPool pool([&] { return SystrapProcess::Create(...); });
+//   std::shared_ptr<SystrapProcess> p = pool.Take();  // null: make one now
 #pragma once
 
 #include <condition_variable>
@@ -21,22 +21,22 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "platform/systrap/context.h"
+#include "platform/systrap/systrap_process.h"
 
 namespace palisade::platform {
 
-class ContextPool {
+class ProcessPool {
  public:
-  using Maker = std::function<absl::StatusOr<std::unique_ptr<SystrapContext>>()>;
+  using Maker = std::function<absl::StatusOr<std::shared_ptr<SystrapProcess>>()>;
 
-  explicit ContextPool(Maker make) : make_(std::move(make)) {}
+  explicit ProcessPool(Maker make) : make_(std::move(make)) {}
   // Stops the filler thread; the spare's stub is killed.
-  ~ContextPool();
-  ContextPool(const ContextPool&) = delete;
-  ContextPool& operator=(const ContextPool&) = delete;
+  ~ProcessPool();
+  ProcessPool(const ProcessPool&) = delete;
+  ProcessPool& operator=(const ProcessPool&) = delete;
 
   // The spare if one is ready, else null; asks for a new spare either way.
-  std::unique_ptr<SystrapContext> Take();
+  std::shared_ptr<SystrapProcess> Take();
 
  private:
   void FillLoop();
@@ -44,7 +44,7 @@ class ContextPool {
   const Maker make_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unique_ptr<SystrapContext> spare_;  // guarded by mu_
+  std::shared_ptr<SystrapProcess> spare_;  // guarded by mu_
   bool wanted_ = false;                    // guarded by mu_
   bool stop_ = false;                      // guarded by mu_
   std::thread filler_;                     // started by the first Take()

@@ -1,4 +1,4 @@
-#include "platform/systrap/context_pool.h"
+#include "platform/systrap/process_pool.h"
 
 #include <sys/prctl.h>
 
@@ -6,7 +6,7 @@
 
 namespace palisade::platform {
 
-ContextPool::~ContextPool() {
+ProcessPool::~ProcessPool() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -15,8 +15,8 @@ ContextPool::~ContextPool() {
   if (filler_.joinable()) filler_.join();
 }
 
-std::unique_ptr<SystrapContext> ContextPool::Take() {
-  std::unique_ptr<SystrapContext> c;
+std::shared_ptr<SystrapProcess> ProcessPool::Take() {
+  std::shared_ptr<SystrapProcess> c;
   {
     std::lock_guard<std::mutex> l(mu_);
     c = std::move(spare_);
@@ -25,11 +25,11 @@ std::unique_ptr<SystrapContext> ContextPool::Take() {
   }
   cv_.notify_all();
   // A spare whose stub died meanwhile (killed from outside) is no use.
-  if (c && !c->StubAlive()) c.reset();
+  if (c && c->Exited()) c.reset();
   return c;
 }
 
-void ContextPool::FillLoop() {
+void ProcessPool::FillLoop() {
   prctl(PR_SET_NAME, "systrap-pool", 0, 0, 0);
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
@@ -37,10 +37,10 @@ void ContextPool::FillLoop() {
     if (stop_) break;
     wanted_ = false;
     l.unlock();
-    absl::StatusOr<std::unique_ptr<SystrapContext>> c = make_();
+    absl::StatusOr<std::shared_ptr<SystrapProcess>> c = make_();
     l.lock();
     if (!c.ok()) {
-      spdlog::debug("systrap: no spare context: {}", c.status().ToString());
+      spdlog::debug("systrap: no spare process: {}", c.status().ToString());
       continue;  // until the next Take()
     }
     spare_ = std::move(*c);
