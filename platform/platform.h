@@ -99,6 +99,13 @@ class Context {
   // view of the address space has nothing to forget, hence the default.
   // (Added with the ptrace platform.)
   virtual void ResetAddressSpace() {}
+  // Gets the vehicle ready to run in `as` now rather than at the first
+  // Switch(), so that running out of host resources (the pids limit) is
+  // reported here, where the caller can still fail a clone with EAGAIN,
+  // instead of as kDied. A platform whose vehicle is ready from
+  // NewContext() has nothing to do, hence the default.
+  // (Added with systrap's host threads per address space.)
+  virtual Errno Prepare(AddressSpace& as) { (void)as; return Errno::Ok(); }
   // Host CPU time (ns, user + system) the vehicle running this thread has
   // used since it was created: the app's own instructions plus the host
   // kernel's work for it (faults, trap delivery). Cumulative and never

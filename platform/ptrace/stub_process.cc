@@ -393,6 +393,13 @@ void StubProcess::SendKill() const {
   syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
 }
 
+void StubProcess::Abandon() {
+  if (!alive_) return;
+  if (attached_) return Kill();
+  SendKill();
+  alive_ = false;
+}
+
 void StubProcess::Kill() {
   if (!alive_) return;
   // The pidfd, not the pid: an untraced stub is reaped by the factory, so

@@ -127,6 +127,10 @@ class StubProcess {
   ErrnoOr<int64_t> CpuTimeNs() const;
   // From any thread: SIGKILLs the process without waiting.
   void SendKill() const;
+  // SIGKILLs the stub without waiting for it to be gone (an untraced stub
+  // is reaped by the factory; SIGKILL lets it run no more code). A traced
+  // one is killed and reaped as by Kill().
+  void Abandon();
   // SIGKILLs the stub and reaps it. Idempotent.
   void Kill();
 

@@ -101,9 +101,10 @@ char* SystrapContext::FpArea() const {
   return thread_.region.AtStubAddress(addr, sizeof(FpState) + 64);
 }
 
-bool SystrapContext::BindNow(AddressSpace& as_base) {
+Errno SystrapContext::Prepare(AddressSpace& as_base) {
   auto* as = dynamic_cast<SystrapAddressSpace*>(&as_base);
-  return as != nullptr && !dead_ && Bind(*as);
+  if (as == nullptr || dead_) return Errno(EINVAL);
+  return Bind(*as) ? Errno::Ok() : Errno(EAGAIN);
 }
 
 Event SystrapContext::Died() {

@@ -57,10 +57,8 @@ class SystrapContext final : public Context {
   ErrnoOr<int64_t> HostCpuTimeNs() const override;
   int64_t SentrySpinNs() const override { return spin_ns_.load(std::memory_order_relaxed); }
 
-  // Gives the context its host thread in as's process now rather than at
-  // the first Switch (tests look at the stub before running it). False:
-  // no thread could be made.
-  bool BindNow(AddressSpace& as);
+  // Makes the host thread in as's process now (EAGAIN if it cannot be).
+  Errno Prepare(AddressSpace& as) override;
   // The stub process's pid (0 before the first Switch) and its host
   // thread's tid, for tests.
   pid_t stub_pid() const { return process_ ? process_->pid() : 0; }

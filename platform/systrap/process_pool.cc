@@ -19,7 +19,10 @@ std::shared_ptr<SystrapProcess> ProcessPool::Take() {
   std::shared_ptr<SystrapProcess> c;
   {
     std::lock_guard<std::mutex> l(mu_);
-    c = std::move(spare_);
+    if (!spares_.empty()) {
+      c = std::move(spares_.back());
+      spares_.pop_back();
+    }
     wanted_ = true;
     if (!filler_.joinable() && !stop_) filler_ = std::thread([this] { FillLoop(); });
   }
@@ -33,20 +36,19 @@ void ProcessPool::FillLoop() {
   prctl(PR_SET_NAME, "systrap-pool", 0, 0, 0);
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
-    cv_.wait(l, [&] { return stop_ || (wanted_ && !spare_); });
+    cv_.wait(l, [&] { return stop_ || (wanted_ && spares_.size() < kSpares); });
     if (stop_) break;
-    wanted_ = false;
     l.unlock();
     absl::StatusOr<std::shared_ptr<SystrapProcess>> c = make_();
     l.lock();
     if (!c.ok()) {
       spdlog::debug("systrap: no spare process: {}", c.status().ToString());
-      continue;  // until the next Take()
+      wanted_ = false;  // until the next Take()
+      continue;
     }
-    spare_ = std::move(*c);
+    spares_.push_back(std::move(*c));
   }
-  // Killed here, on the thread that made it.
-  spare_.reset();
+  spares_.clear();
 }
 
 }  // namespace palisade::platform

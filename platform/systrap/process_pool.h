@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "platform/systrap/systrap_process.h"
@@ -30,12 +31,15 @@ class ProcessPool {
   using Maker = std::function<absl::StatusOr<std::shared_ptr<SystrapProcess>>()>;
 
   explicit ProcessPool(Maker make) : make_(std::move(make)) {}
-  // Stops the filler thread; the spare's stub is killed.
+  // Spares kept ready: fork then exec takes two in a row.
+  static constexpr size_t kSpares = 2;
+
+  // Stops the filler thread; the spares' stubs are killed.
   ~ProcessPool();
   ProcessPool(const ProcessPool&) = delete;
   ProcessPool& operator=(const ProcessPool&) = delete;
 
-  // The spare if one is ready, else null; asks for a new spare either way.
+  // A spare if one is ready, else null; asks for new spares either way.
   std::shared_ptr<SystrapProcess> Take();
 
  private:
@@ -44,7 +48,7 @@ class ProcessPool {
   const Maker make_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::shared_ptr<SystrapProcess> spare_;  // guarded by mu_
+  std::vector<std::shared_ptr<SystrapProcess>> spares_;  // guarded by mu_
   bool wanted_ = false;                    // guarded by mu_
   bool stop_ = false;                      // guarded by mu_
   std::thread filler_;                     // started by the first Take()

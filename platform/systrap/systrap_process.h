@@ -52,7 +52,9 @@ class SystrapProcess {
   static absl::StatusOr<std::shared_ptr<SystrapProcess>> Create(
       const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
       SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr);
-  ~SystrapProcess() = default;  // stub_'s destructor kills the process
+  // Kills the process without waiting for it to be gone: the last thread
+  // to leave an address space (an exit, an execve) does not wait for it.
+  ~SystrapProcess() { stub_->Abandon(); }
 
   // A new host thread, waiting in the stub page for its first RUN (through
   // the region's fresh frame, which the caller builds). EAGAIN when every

@@ -55,6 +55,8 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
   std::shared_ptr<ThreadGroup> tg =
       (f & CLONE_THREAD) ? parent.thread_group_ref() : std::make_shared<ThreadGroup>(k, tid);
   std::shared_ptr<Task> child = std::make_shared<Task>(k, tg, tid);
+  // Before the launch: the platform context is prepared for this memory.
+  child->set_mm(mm);
   PAL_TRY(std::unique_ptr<Kernel::TaskLaunch> launch, k.LaunchTask(child));
 
   std::shared_ptr<VforkCompletion> vfork;
@@ -80,7 +82,6 @@ ErrnoOr<int> CloneTask(Task& parent, const CloneRequest& req) {
       tg->no_new_privs = ptg.no_new_privs;
       tg->start_mono_ns = MonotonicNowNs();
     }
-    child->set_mm(mm);
     child->set_fds(fds);
     child->set_fs(fs);
     auto& cin = child->internals();

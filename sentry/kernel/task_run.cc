@@ -48,6 +48,12 @@ Errno CreateTaskContext(Task& t) {
     spdlog::error("task {}: cannot create platform context: {}", t.tid(), ctx.status().ToString());
     return Errno(EAGAIN);
   }
+  // systrap makes the host thread here: a clone the host refuses fails
+  // with EAGAIN instead of killing the process at its first run.
+  if (Errno e = t.mm_ref() ? (*ctx)->Prepare(t.mm().address_space()) : Errno::Ok(); !e.ok()) {
+    spdlog::warn("task {}: cannot prepare platform context: {}", t.tid(), e.Name());
+    return Errno(EAGAIN);
+  }
   t.internals().ctx = std::move(*ctx);
   return Errno::Ok();
 }

@@ -75,11 +75,16 @@ void BM_TrappedSyscallAfterMapFile(benchmark::State& state) {
 }
 BENCHMARK(BM_TrappedSyscallAfterMapFile);
 
+// A new thread of an existing address space, up to its first syscall and
+// gone again: on ptrace a new stub process, on systrap a host thread of
+// the address space's process.
 void BM_NewContext(benchmark::State& state) {
   Setup s;
+  if (s.ctx->Switch(*s.as, s.regs).kind != EventKind::kSyscall) std::abort();  // the process exists
   for (auto _ : state) {
     auto c = s.platform->NewContext();
-    if (!c.ok()) {
+    Registers r = s.regs;
+    if (!c.ok() || (*c)->Switch(*s.as, r).kind != EventKind::kSyscall) {
       state.SkipWithError("NewContext failed");
       break;
     }

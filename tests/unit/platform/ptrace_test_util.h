@@ -46,7 +46,7 @@ inline constexpr uint64_t kDataOffset = 16 * kPage;  // first free file page
 inline pid_t StubPidOf(Context& c, AddressSpace& as) {
   if (auto* p = dynamic_cast<PtraceContext*>(&c)) return p->stub_pid();
   auto& s = dynamic_cast<SystrapContext&>(c);
-  if (s.stub_pid() == 0) s.BindNow(as);
+  if (s.stub_pid() == 0) (void)s.Prepare(as);
   return s.stub_pid();
 }
 
