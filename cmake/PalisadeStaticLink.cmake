@@ -22,8 +22,14 @@
 #     palisade_spdlog_fmt (base/spdlog_fmt_static.cc) instead;
 #   - Threads::Threads and plain flags: as they are.
 # A dependency with no static archive is a configure error naming it.
+# With PALISADE_SANITIZE the libraries are linked as usual: the sanitizer
+# runtimes need the dynamic loader.
 function(palisade_link_static)
   cmake_parse_arguments(A "STATIC_PIE" "TARGET" "LIBS" ${ARGN})
+  if(PALISADE_SANITIZE)
+    target_link_libraries(${A_TARGET} PRIVATE ${A_LIBS})
+    return()
+  endif()
   set(todo ${A_LIBS})
   set(seen "")
   set(project_libs "")
