@@ -1,5 +1,6 @@
-// Starts the gofer of a sandbox: fork + exec of `/proc/self/exe gofer ...`
-// with the server's end of a SOCK_SEQPACKET socketpair, and waits until it
+// Starts the gofer of a sandbox: fork + exec of `palisade-gofer gofer ...`
+// (the small binary installed next to palisade, gofer/cmd/; `palisade
+// gofer` through /proc/self/exe when there is none) with the server's end of a SOCK_SEQPACKET socketpair, and waits until it
 // has set itself up (namespaces, mounts, pivot_root, capabilities,
 // seccomp). A gofer that fails at start reports its root cause on a pipe,
 // which becomes this function's error (never a bare EOF).

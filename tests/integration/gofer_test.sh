@@ -81,6 +81,11 @@ if [[ -n $gpid ]]; then
     grep -q '^Seccomp:[[:space:]]*2' /proc/$gpid/status 2>/dev/null && break
     sleep 0.1
   done
+  # The small palisade-gofer next to palisade, not a re-exec of palisade
+  # (docs/benchmarks.md, idle RSS).
+  gexe=$(readlink "/proc/$gpid/exe")
+  check "the gofer runs palisade-gofer from palisade's directory ($gexe)" \
+    [ "$gexe" = "$(dirname "$(readlink -f "$palisade")")/palisade-gofer" ]
   check "gofer has its own mount namespace" [ "$(readlink /proc/$gpid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]
   check "gofer has its own network namespace" [ "$(readlink /proc/$gpid/ns/net)" != "$(readlink /proc/self/ns/net)" ]
   check "gofer runs under seccomp" grep -q '^Seccomp:[[:space:]]*2' /proc/$gpid/status
