@@ -1,13 +1,16 @@
 // FileMemory: in-memory file data in the MemoryFile (see file_memory.h).
 #include "sentry/mm/file_memory.h"
 
+#include <limits.h>
 #include <linux/falloc.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace palisade {
 
@@ -32,13 +35,39 @@ uint64_t Bits(int64_t first, int64_t last) {
 // sentry's mapping of it: a write to new pages then allocates them in the
 // kernel's write path, without a page fault per 4 KiB page (faults are the
 // dominant cost on virtualized hosts), and reads touch no page tables.
-bool HostCopy(bool write, int fd, uint8_t* buf, int64_t len, uint64_t off) {
+bool HostRead(int fd, uint8_t* buf, int64_t len, uint64_t off) {
   while (len > 0) {
-    ssize_t n = write ? ::pwrite(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off))
-                      : ::pread(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off));
+    ssize_t n = ::pread(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buf += n;
+    len -= n;
+    off += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Writes len bytes of src, from skip bytes into it, at off. src may be the
+// sentry's views of app memory, so the host copies them once.
+bool HostWriteV(int fd, std::span<const struct iovec> src, uint64_t skip, int64_t len, uint64_t off) {
+  std::vector<struct iovec> part;
+  size_t i = 0;
+  while (len > 0) {
+    while (i < src.size() && skip >= src[i].iov_len) skip -= src[i++].iov_len;
+    if (i == src.size()) return false;
+    part.clear();
+    int64_t want = 0;
+    for (size_t j = i; j < src.size() && want < len && part.size() < IOV_MAX; ++j) {
+      const uint64_t from = j == i ? skip : 0;
+      const uint64_t n = std::min<uint64_t>(src[j].iov_len - from, static_cast<uint64_t>(len - want));
+      if (n == 0) continue;
+      part.push_back({static_cast<uint8_t*>(src[j].iov_base) + from, n});
+      want += static_cast<int64_t>(n);
+    }
+    ssize_t n = ::pwritev(fd, part.data(), static_cast<int>(part.size()), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    skip += static_cast<uint64_t>(n);
     len -= n;
     off += static_cast<uint64_t>(n);
   }
@@ -80,8 +109,8 @@ Errno FileMemory::FillLocked(int64_t index, Chunk& c) {
   const int64_t base = index * kChunkSize;
   const int64_t want = std::min(kChunkSize, size_ - base);
   // A bounce buffer rather than a read into the sentry's mapping of the
-  // MemoryFile: HostCopy's pwrite gives the pages memory without a page
-  // fault each (see HostCopy).
+  // MemoryFile: HostWriteV's pwrite gives the pages memory without a page
+  // fault each (see HostRead).
   static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunkSize]);
   int64_t got = 0;
   while (got < want) {
@@ -91,7 +120,8 @@ Errno FileMemory::FillLocked(int64_t index, Chunk& c) {
     got += *n;
   }
   // The rest of the last page reads as zeros (Allocate()d memory is).
-  if (got > 0 && !HostCopy(true, mf_.fd(), buf.get(), got, c.mf_off)) return Errno(ENOMEM);
+  const struct iovec v{buf.get(), static_cast<size_t>(got)};
+  if (got > 0 && !HostWriteV(mf_.fd(), {&v, 1}, 0, got, c.mf_off)) return Errno(ENOMEM);
   MarkPresentLocked(c, Bits(0, (want + kPageSize - 1) / kPageSize));
   return Errno::Ok();
 }
@@ -181,7 +211,7 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
     if (*c != nullptr) {
       // Pages not present are memfd holes and read as zeros already.
       const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
-      if (!HostCopy(false, mf_.fd(), dst.data() + done, n, mo)) {
+      if (!HostRead(mf_.fd(), dst.data() + done, n, mo)) {
         if (done > 0) break;
         return Errno(EIO);
       }
@@ -194,11 +224,17 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
 }
 
 ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
+  const struct iovec v{const_cast<uint8_t*>(src.data()), src.size()};
+  return WriteV({&v, 1}, off, append, end);
+}
+
+ErrnoOr<int64_t> FileMemory::WriteV(std::span<const struct iovec> src, int64_t off, bool append, int64_t* end) {
   if (immutable()) return Errno(EROFS);
   std::lock_guard<std::mutex> l(mu_);
   if (append) off = size_;
   if (off < 0) return Errno(EINVAL);
-  int64_t total = static_cast<int64_t>(src.size());
+  int64_t total = 0;
+  for (const struct iovec& v : src) total += static_cast<int64_t>(v.iov_len);
   if (total == 0) {
     *end = off;
     return int64_t{0};
@@ -231,7 +267,7 @@ ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bo
     }
     // Nothing to write: the MemoryFile is full (a short write, as a full
     // tmpfs gives, or ENOSPC); a failed pwrite is the host out of memory.
-    if (run_len == 0 || !HostCopy(true, mf_.fd(), const_cast<uint8_t*>(src.data()) + done, run_len, run_mo)) {
+    if (run_len == 0 || !HostWriteV(mf_.fd(), src, static_cast<uint64_t>(done), run_len, run_mo)) {
       if (done > 0) break;
       return Errno(ENOSPC);
     }
