@@ -83,7 +83,7 @@ FileMemory::~FileMemory() {
   if (reserved_len_ > 0) {
     mf_.Free(reserved_off_, reserved_len_);
   } else {
-    for (auto& [index, c] : chunks_) mf_.Free(c.mf_off, kChunkSize);
+    FreeChunksLocked(chunks_.begin());
   }
   if (pages_counter_) pages_counter_->fetch_sub(pages_);
 }
@@ -151,6 +151,16 @@ void FileMemory::MarkPresentLocked(Chunk& c, uint64_t bits) {
 }
 
 void FileMemory::DropLocked(int64_t lo, int64_t hi) {
+  // One punch per run of chunks lying back to back in the MemoryFile (a
+  // sequentially written file's usually do): a punch costs a syscall and a
+  // walk of the range, whatever its length.
+  uint64_t run_off = 0, run_len = 0;
+  auto flush = [&] {
+    // Punching the memfd also zaps the pages from every host mapping of
+    // them: mappings read zeros afterwards, as after a punch on Linux.
+    if (run_len > 0) mf_.Decommit(run_off, run_len);
+    run_len = 0;
+  };
   for (auto it = chunks_.lower_bound(lo / kChunkSize); it != chunks_.end() && it->first * kChunkSize < hi; ++it) {
     const int64_t base = it->first * kChunkSize;
     const int64_t a = std::max(lo, base), b = std::min(hi, base + kChunkSize);
@@ -158,14 +168,18 @@ void FileMemory::DropLocked(int64_t lo, int64_t hi) {
     Chunk& c = it->second;
     const uint64_t bits = Bits((a - base) / kPageSize, (b - base) / kPageSize) & c.present;
     if (bits == 0) continue;
-    // Punching the memfd also zaps the pages from every host mapping of
-    // them: mappings read zeros afterwards, as after a punch on Linux.
-    mf_.Decommit(c.mf_off + static_cast<uint64_t>(a - base), static_cast<uint64_t>(b - a));
+    const uint64_t mo = c.mf_off + static_cast<uint64_t>(a - base);
+    if (run_len == 0 || run_off + run_len != mo) {
+      flush();
+      run_off = mo;
+    }
+    run_len += static_cast<uint64_t>(b - a);
     c.present &= ~bits;
     const int64_t gone = std::popcount(bits);
     pages_ -= gone;
     if (pages_counter_) pages_counter_->fetch_sub(gone);
   }
+  flush();
 }
 
 void FileMemory::ZeroLocked(int64_t off, int64_t len) {
@@ -181,14 +195,26 @@ void FileMemory::ZeroLocked(int64_t off, int64_t len) {
 
 void FileMemory::ReleaseTailLocked(int64_t end) {
   if (ever_mapped_) return;
-  const int64_t first = (end + kChunkSize - 1) / kChunkSize;
-  for (auto it = chunks_.lower_bound(first); it != chunks_.end();) {
+  FreeChunksLocked(chunks_.lower_bound((end + kChunkSize - 1) / kChunkSize));
+}
+
+void FileMemory::FreeChunksLocked(std::map<int64_t, Chunk>::iterator first) {
+  // One Free (one punch) per run of chunks back to back in the MemoryFile,
+  // as in DropLocked.
+  uint64_t run_off = 0, run_len = 0;
+  for (auto it = first; it != chunks_.end();) {
     const int64_t gone = std::popcount(it->second.present);
     pages_ -= gone;
     if (pages_counter_) pages_counter_->fetch_sub(gone);
-    mf_.Free(it->second.mf_off, kChunkSize);
+    if (run_len == 0 || run_off + run_len != it->second.mf_off) {
+      if (run_len > 0) mf_.Free(run_off, run_len);
+      run_off = it->second.mf_off;
+      run_len = 0;
+    }
+    run_len += kChunkSize;
     it = chunks_.erase(it);
   }
+  if (run_len > 0) mf_.Free(run_off, run_len);
 }
 
 ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
@@ -302,7 +328,14 @@ Errno FileMemory::Truncate(int64_t size) {
     // Whole pages past the new end go; the rest of the last page is
     // zeroed, so a later extension reads zeros.
     const int64_t keep = PageUp(size);
-    DropLocked(keep, PageUp(old));
+    // Chunks wholly past the end are freed by ReleaseTailLocked (which
+    // punches them) unless the file was ever mapped: decommitting them
+    // here first would punch them twice.
+    const int64_t drop_end =
+        ever_mapped_ || size > kMaxFileSize - kChunkSize
+            ? PageUp(old)
+            : std::min(PageUp(old), (size + kChunkSize - 1) / kChunkSize * kChunkSize);
+    DropLocked(keep, drop_end);
     if (size % kPageSize) ZeroLocked(size, keep - size);
     ReleaseTailLocked(size);
     // Snapshot the live mappers; forget the dead ones.

@@ -121,6 +121,8 @@ class FileMemory {
   // Returns the chunks wholly past end to the MemoryFile if no mapper ever
   // registered. REQUIRES: mu_ held.
   void ReleaseTailLocked(int64_t end);
+  // Returns the chunks from `first` on to the MemoryFile. REQUIRES: mu_.
+  void FreeChunksLocked(std::map<int64_t, Chunk>::iterator first);
 
   // Fills a new chunk of an immutable cache from source_. REQUIRES: mu_.
   Errno FillLocked(int64_t index, Chunk& c);
