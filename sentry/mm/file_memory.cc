@@ -1,13 +1,16 @@
 // FileMemory: in-memory file data in the MemoryFile (see file_memory.h).
 #include "sentry/mm/file_memory.h"
 
+#include <limits.h>
 #include <linux/falloc.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace palisade {
 
@@ -32,13 +35,39 @@ uint64_t Bits(int64_t first, int64_t last) {
 // sentry's mapping of it: a write to new pages then allocates them in the
 // kernel's write path, without a page fault per 4 KiB page (faults are the
 // dominant cost on virtualized hosts), and reads touch no page tables.
-bool HostCopy(bool write, int fd, uint8_t* buf, int64_t len, uint64_t off) {
+bool HostRead(int fd, uint8_t* buf, int64_t len, uint64_t off) {
   while (len > 0) {
-    ssize_t n = write ? ::pwrite(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off))
-                      : ::pread(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off));
+    ssize_t n = ::pread(fd, buf, static_cast<size_t>(len), static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buf += n;
+    len -= n;
+    off += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Writes len bytes of src, from skip bytes into it, at off. src may be the
+// sentry's views of app memory, so the host copies them once.
+bool HostWriteV(int fd, std::span<const struct iovec> src, uint64_t skip, int64_t len, uint64_t off) {
+  std::vector<struct iovec> part;
+  size_t i = 0;
+  while (len > 0) {
+    while (i < src.size() && skip >= src[i].iov_len) skip -= src[i++].iov_len;
+    if (i == src.size()) return false;
+    part.clear();
+    int64_t want = 0;
+    for (size_t j = i; j < src.size() && want < len && part.size() < IOV_MAX; ++j) {
+      const uint64_t from = j == i ? skip : 0;
+      const uint64_t n = std::min<uint64_t>(src[j].iov_len - from, static_cast<uint64_t>(len - want));
+      if (n == 0) continue;
+      part.push_back({static_cast<uint8_t*>(src[j].iov_base) + from, n});
+      want += static_cast<int64_t>(n);
+    }
+    ssize_t n = ::pwritev(fd, part.data(), static_cast<int>(part.size()), static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    skip += static_cast<uint64_t>(n);
     len -= n;
     off += static_cast<uint64_t>(n);
   }
@@ -54,7 +83,7 @@ FileMemory::~FileMemory() {
   if (reserved_len_ > 0) {
     mf_.Free(reserved_off_, reserved_len_);
   } else {
-    for (auto& [index, c] : chunks_) mf_.Free(c.mf_off, kChunkSize);
+    FreeChunksLocked(chunks_.begin());
   }
   if (pages_counter_) pages_counter_->fetch_sub(pages_);
 }
@@ -80,8 +109,8 @@ Errno FileMemory::FillLocked(int64_t index, Chunk& c) {
   const int64_t base = index * kChunkSize;
   const int64_t want = std::min(kChunkSize, size_ - base);
   // A bounce buffer rather than a read into the sentry's mapping of the
-  // MemoryFile: HostCopy's pwrite gives the pages memory without a page
-  // fault each (see HostCopy).
+  // MemoryFile: HostWriteV's pwrite gives the pages memory without a page
+  // fault each (see HostRead).
   static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunkSize]);
   int64_t got = 0;
   while (got < want) {
@@ -91,7 +120,8 @@ Errno FileMemory::FillLocked(int64_t index, Chunk& c) {
     got += *n;
   }
   // The rest of the last page reads as zeros (Allocate()d memory is).
-  if (got > 0 && !HostCopy(true, mf_.fd(), buf.get(), got, c.mf_off)) return Errno(ENOMEM);
+  const struct iovec v{buf.get(), static_cast<size_t>(got)};
+  if (got > 0 && !HostWriteV(mf_.fd(), {&v, 1}, 0, got, c.mf_off)) return Errno(ENOMEM);
   MarkPresentLocked(c, Bits(0, (want + kPageSize - 1) / kPageSize));
   return Errno::Ok();
 }
@@ -121,6 +151,16 @@ void FileMemory::MarkPresentLocked(Chunk& c, uint64_t bits) {
 }
 
 void FileMemory::DropLocked(int64_t lo, int64_t hi) {
+  // One punch per run of chunks lying back to back in the MemoryFile (a
+  // sequentially written file's usually do): a punch costs a syscall and a
+  // walk of the range, whatever its length.
+  uint64_t run_off = 0, run_len = 0;
+  auto flush = [&] {
+    // Punching the memfd also zaps the pages from every host mapping of
+    // them: mappings read zeros afterwards, as after a punch on Linux.
+    if (run_len > 0) mf_.Decommit(run_off, run_len);
+    run_len = 0;
+  };
   for (auto it = chunks_.lower_bound(lo / kChunkSize); it != chunks_.end() && it->first * kChunkSize < hi; ++it) {
     const int64_t base = it->first * kChunkSize;
     const int64_t a = std::max(lo, base), b = std::min(hi, base + kChunkSize);
@@ -128,14 +168,18 @@ void FileMemory::DropLocked(int64_t lo, int64_t hi) {
     Chunk& c = it->second;
     const uint64_t bits = Bits((a - base) / kPageSize, (b - base) / kPageSize) & c.present;
     if (bits == 0) continue;
-    // Punching the memfd also zaps the pages from every host mapping of
-    // them: mappings read zeros afterwards, as after a punch on Linux.
-    mf_.Decommit(c.mf_off + static_cast<uint64_t>(a - base), static_cast<uint64_t>(b - a));
+    const uint64_t mo = c.mf_off + static_cast<uint64_t>(a - base);
+    if (run_len == 0 || run_off + run_len != mo) {
+      flush();
+      run_off = mo;
+    }
+    run_len += static_cast<uint64_t>(b - a);
     c.present &= ~bits;
     const int64_t gone = std::popcount(bits);
     pages_ -= gone;
     if (pages_counter_) pages_counter_->fetch_sub(gone);
   }
+  flush();
 }
 
 void FileMemory::ZeroLocked(int64_t off, int64_t len) {
@@ -151,14 +195,26 @@ void FileMemory::ZeroLocked(int64_t off, int64_t len) {
 
 void FileMemory::ReleaseTailLocked(int64_t end) {
   if (ever_mapped_) return;
-  const int64_t first = (end + kChunkSize - 1) / kChunkSize;
-  for (auto it = chunks_.lower_bound(first); it != chunks_.end();) {
+  FreeChunksLocked(chunks_.lower_bound((end + kChunkSize - 1) / kChunkSize));
+}
+
+void FileMemory::FreeChunksLocked(std::map<int64_t, Chunk>::iterator first) {
+  // One Free (one punch) per run of chunks back to back in the MemoryFile,
+  // as in DropLocked.
+  uint64_t run_off = 0, run_len = 0;
+  for (auto it = first; it != chunks_.end();) {
     const int64_t gone = std::popcount(it->second.present);
     pages_ -= gone;
     if (pages_counter_) pages_counter_->fetch_sub(gone);
-    mf_.Free(it->second.mf_off, kChunkSize);
+    if (run_len == 0 || run_off + run_len != it->second.mf_off) {
+      if (run_len > 0) mf_.Free(run_off, run_len);
+      run_off = it->second.mf_off;
+      run_len = 0;
+    }
+    run_len += kChunkSize;
     it = chunks_.erase(it);
   }
+  if (run_len > 0) mf_.Free(run_off, run_len);
 }
 
 ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
@@ -181,7 +237,7 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
     if (*c != nullptr) {
       // Pages not present are memfd holes and read as zeros already.
       const uint64_t mo = (*c)->mf_off + static_cast<uint64_t>(in);
-      if (!HostCopy(false, mf_.fd(), dst.data() + done, n, mo)) {
+      if (!HostRead(mf_.fd(), dst.data() + done, n, mo)) {
         if (done > 0) break;
         return Errno(EIO);
       }
@@ -194,11 +250,17 @@ ErrnoOr<int64_t> FileMemory::Read(std::span<uint8_t> dst, int64_t off) {
 }
 
 ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
+  const struct iovec v{const_cast<uint8_t*>(src.data()), src.size()};
+  return WriteV({&v, 1}, off, append, end);
+}
+
+ErrnoOr<int64_t> FileMemory::WriteV(std::span<const struct iovec> src, int64_t off, bool append, int64_t* end) {
   if (immutable()) return Errno(EROFS);
   std::lock_guard<std::mutex> l(mu_);
   if (append) off = size_;
   if (off < 0) return Errno(EINVAL);
-  int64_t total = static_cast<int64_t>(src.size());
+  int64_t total = 0;
+  for (const struct iovec& v : src) total += static_cast<int64_t>(v.iov_len);
   if (total == 0) {
     *end = off;
     return int64_t{0};
@@ -231,7 +293,7 @@ ErrnoOr<int64_t> FileMemory::Write(std::span<const uint8_t> src, int64_t off, bo
     }
     // Nothing to write: the MemoryFile is full (a short write, as a full
     // tmpfs gives, or ENOSPC); a failed pwrite is the host out of memory.
-    if (run_len == 0 || !HostCopy(true, mf_.fd(), const_cast<uint8_t*>(src.data()) + done, run_len, run_mo)) {
+    if (run_len == 0 || !HostWriteV(mf_.fd(), src, static_cast<uint64_t>(done), run_len, run_mo)) {
       if (done > 0) break;
       return Errno(ENOSPC);
     }
@@ -266,7 +328,14 @@ Errno FileMemory::Truncate(int64_t size) {
     // Whole pages past the new end go; the rest of the last page is
     // zeroed, so a later extension reads zeros.
     const int64_t keep = PageUp(size);
-    DropLocked(keep, PageUp(old));
+    // Chunks wholly past the end are freed by ReleaseTailLocked (which
+    // punches them) unless the file was ever mapped: decommitting them
+    // here first would punch them twice.
+    const int64_t drop_end =
+        ever_mapped_ || size > kMaxFileSize - kChunkSize
+            ? PageUp(old)
+            : std::min(PageUp(old), (size + kChunkSize - 1) / kChunkSize * kChunkSize);
+    DropLocked(keep, drop_end);
     if (size % kPageSize) ZeroLocked(size, keep - size);
     ReleaseTailLocked(size);
     // Snapshot the live mappers; forget the dead ones.

@@ -25,6 +25,8 @@
 //   fm.Write(bytes, 0, /*append=*/false, &end);
 #pragma once
 
+#include <sys/uio.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -80,6 +82,9 @@ class FileMemory {
   // append: at the end. *end gets the offset after the write. EFBIG at the
   // maximum file size, ENOSPC when the MemoryFile is full.
   ErrnoOr<int64_t> Write(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end);
+  // Write of the bytes of src one after another (the sentry's views of app
+  // buffers: see MemoryManager::WithReadableViews).
+  ErrnoOr<int64_t> WriteV(std::span<const struct iovec> src, int64_t off, bool append, int64_t* end);
   int64_t Size();
   int64_t Pages();  // data pages (st_blocks = Pages() * 8)
   // Sets the size; shrinking drops the data past it (and mappings of it).
@@ -116,6 +121,8 @@ class FileMemory {
   // Returns the chunks wholly past end to the MemoryFile if no mapper ever
   // registered. REQUIRES: mu_ held.
   void ReleaseTailLocked(int64_t end);
+  // Returns the chunks from `first` on to the MemoryFile. REQUIRES: mu_.
+  void FreeChunksLocked(std::map<int64_t, Chunk>::iterator first);
 
   // Fills a new chunk of an immutable cache from source_. REQUIRES: mu_.
   Errno FillLocked(int64_t index, Chunk& c);

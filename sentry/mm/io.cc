@@ -1,9 +1,13 @@
 // Copying between application memory and the sentry. Bytes go through the
 // sentry's own mapping of the MemoryFile (MemoryFile::Pointer), so the
 // application's threads keep running and no host syscall is involved
-// except to read file chunks in.
+// except to read file chunks in. WithReadableViews lends that mapping to a
+// host call instead of copying.
+#include <sys/uio.h>
+
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "sentry/mm/mm_impl.h"
 
@@ -100,6 +104,34 @@ Errno MemoryManager::ZeroOut(uint64_t addr, size_t len) {
     std::memset(p, 0, n);
     return true;
   });
+}
+
+ErrnoOr<int64_t> MemoryManager::WithReadableViews(std::span<const struct iovec> app, ViewsFn fn) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::vector<struct iovec> views;
+  bool faulted = false;
+  for (const struct iovec& a : app) {
+    Errno e = impl_->Walk(reinterpret_cast<uint64_t>(a.iov_base), a.iov_len, PROT_READ, false,
+                          [&](uint8_t* p, uint64_t n) {
+                            // Consecutive VMAs often share one backing range.
+                            if (!views.empty() && static_cast<uint8_t*>(views.back().iov_base) +
+                                                          views.back().iov_len == p) {
+                              views.back().iov_len += n;
+                            } else {
+                              views.push_back({p, n});
+                            }
+                            return true;
+                          });
+    if (!e.ok()) {
+      faulted = true;
+      break;
+    }
+  }
+  // Views of a MAP_SHARED tmpfs mapping may meet a concurrent truncate of
+  // that file; the host call then reads zeros there (the pages are in the
+  // file's own chunks, never reused while it is mapped), as a racing
+  // native write may.
+  return fn(views, faulted);
 }
 
 ErrnoOr<std::string> MemoryManager::CopyInString(uint64_t addr, size_t max) {

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <map>
@@ -37,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "base/errno.h"
 #include "platform/platform.h"
 #include "sentry/mm/mappable_file.h"
@@ -139,6 +141,18 @@ class MemoryManager {
   Errno ZeroOut(uint64_t addr, size_t len);
   // Reads a NUL-terminated string of at most max bytes (ENAMETOOLONG past it).
   ErrnoOr<std::string> CopyInString(uint64_t addr, size_t max);
+
+  // Lends the sentry's own views of app buffers to a host call, so a
+  // write(2) copies the application's bytes once (as a native write does)
+  // instead of through a bounce buffer. fn gets the views of the readable
+  // prefix of `app` (app addresses, in order; adjacent views merged) and
+  // `faulted` when that prefix stops short at an unmapped or unreadable
+  // byte (write(2) then returns the bytes before it, as Linux does).
+  // Returns what fn returns.
+  // REQUIRES: fn neither blocks nor calls into this MemoryManager: it runs
+  // with the mm lock held, which keeps the views valid (munmap waits).
+  using ViewsFn = absl::FunctionRef<ErrnoOr<int64_t>(std::span<const struct iovec> views, bool faulted)>;
+  ErrnoOr<int64_t> WithReadableViews(std::span<const struct iovec> app, ViewsFn fn);
 
   // fork(): a new MemoryManager with copies of private memory.
   ErrnoOr<std::shared_ptr<MemoryManager>> Fork();

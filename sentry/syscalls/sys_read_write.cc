@@ -1,7 +1,8 @@
 // Data transfer on file descriptors: read/write and their positional and
 // vectored forms, lseek, sendfile and copy_file_range. All of them funnel
 // into DoRead/DoWrite, which move at most kMaxRwCount bytes through a
-// bounce buffer of at most kChunk bytes, and let BlockingIo own the
+// bounce buffer of at most kChunk bytes (writes to tmpfs copy straight
+// from app memory instead), and let BlockingIo own the
 // blocking/EINTR/restart rules. A transfer that fails after moving some
 // bytes returns the count, as Linux does.
 #include <sys/inotify.h>
@@ -60,6 +61,12 @@ class SegCursor {
   uint64_t off_ = 0;
 };
 
+uint64_t IovBytes(std::span<const struct iovec> v) {
+  uint64_t n = 0;
+  for (const struct iovec& i : v) n += i.iov_len;
+  return n;
+}
+
 // readv(2)'s iovec array: EINVAL for a bad count, then CopyInIovecs's rules.
 ErrnoOr<std::vector<Seg>> CopyInReadvIovecs(Task& t, uint64_t addr, int64_t cnt) {
   if (cnt < 0 || cnt > kIovMax) return Errno(EINVAL);
@@ -100,8 +107,34 @@ ErrnoOr<int64_t> DoRead(Task& t, FileDescription& f, const std::vector<Seg>& seg
   return done;
 }
 
+// A file that takes host memory (tmpfs) is handed the sentry's views of
+// the app buffers: the bytes are copied once, as a native write copies
+// them, where the bounce buffer costs a second copy. Such writes never
+// block, so nowait and O_NONBLOCK change nothing. An unreadable byte ends
+// the write just before it (EFAULT if it is the first), as Linux's copy
+// from user memory does.
+ErrnoOr<int64_t> DoWriteViews(Task& t, FileDescription& f, const std::vector<Seg>& segs, uint64_t total,
+                              int64_t pos) {
+  std::vector<struct iovec> app;
+  app.reserve(segs.size());
+  for (const Seg& s : segs) {
+    const uint64_t n = std::min(s.len, total);
+    app.push_back({reinterpret_cast<void*>(s.base), n});
+    total -= n;
+  }
+  return t.mm().WithReadableViews(app, [&](std::span<const struct iovec> views, bool faulted) -> ErrnoOr<int64_t> {
+    if (faulted && IovBytes(views) == 0) return Errno(EFAULT);
+    return f.WriteViews(t, views, pos);
+  });
+}
+
 ErrnoOr<int64_t> DoWrite(Task& t, FileDescription& f, const std::vector<Seg>& segs, int64_t pos, bool nowait) {
   PAL_TRY(const uint64_t total, LimitFileWrite(t, f, pos, IovTotal(segs)));
+  if (f.WritesViews()) {
+    PAL_TRY(int64_t n, DoWriteViews(t, f, segs, total, pos));
+    if (n > 0) vfs::NotifyFile(f, IN_MODIFY);
+    return n;
+  }
   std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint64_t>(1, std::min<uint64_t>(total, kChunk))]);
   SegCursor cur(segs);
   int64_t done = 0;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstdint>
@@ -52,6 +53,15 @@ class FileDescription : public std::enable_shared_from_this<FileDescription> {
   // Positional I/O; ESPIPE by default (pipes, sockets, ttys).
   virtual ErrnoOr<int64_t> PRead(Task& t, std::span<uint8_t> dst, int64_t off);
   virtual ErrnoOr<int64_t> PWrite(Task& t, std::span<const uint8_t> src, int64_t off);
+  // Write (off < 0) or PWrite of host memory the caller keeps valid: the
+  // sentry's views of app buffers (MemoryManager::WithReadableViews), so
+  // the bytes are copied once. Only files whose WritesViews() is true
+  // implement it; their writes never block nor touch app memory, since the
+  // caller holds the mm lock.
+  virtual bool WritesViews() const { return false; }
+  virtual ErrnoOr<int64_t> WriteViews(Task& t, std::span<const struct iovec> src, int64_t off) {
+    return Errno(EINVAL);
+  }
   virtual ErrnoOr<int64_t> Seek(Task& t, int64_t off, int whence);
   virtual ErrnoOr<struct stat> Stat(Task& t);
   virtual Errno Truncate(Task& t, int64_t size);

@@ -44,6 +44,11 @@ class OverlayFile : public vfs::InodeFile {
     SyncFlags();
     return inner_->PWrite(t, src, off);
   }
+  bool WritesViews() const override { return inner_->WritesViews(); }
+  ErrnoOr<int64_t> WriteViews(Task& t, std::span<const struct iovec> src, int64_t off) override {
+    SyncFlags();
+    return inner_->WriteViews(t, src, off);
+  }
   ErrnoOr<int64_t> Seek(Task& t, int64_t off, int whence) override { return inner_->Seek(t, off, whence); }
   Errno Truncate(Task& t, int64_t size) override { return inner_->Truncate(t, size); }
   Errno Sync(Task& t) override { return inner_->Sync(t); }

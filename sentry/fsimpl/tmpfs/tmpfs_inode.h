@@ -158,6 +158,8 @@ class RegularInode : public TmpfsInode {
   // append: write at the end (O_APPEND); *end gets the offset after the
   // write. EFBIG past the maximum file size.
   ErrnoOr<int64_t> WriteAt(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end);
+  // The same from gathered host memory (FileDescription::WriteViews).
+  ErrnoOr<int64_t> WriteAt(std::span<const struct iovec> src, int64_t off, bool append, int64_t* end);
   int64_t Size() { return data_.Size(); }
   // SEEK_DATA / SEEK_HOLE at page granularity; ENXIO at or past the end.
   ErrnoOr<int64_t> SeekDataOrHole(int64_t off, bool hole) { return data_.SeekDataOrHole(off, hole); }

@@ -32,6 +32,18 @@ class RegularFile : public vfs::InodeFile {
     pos_ = end;
     return n;
   }
+  bool WritesViews() const override { return true; }
+  ErrnoOr<int64_t> WriteViews(Task& t, std::span<const struct iovec> src, int64_t off) override {
+    if (off >= 0) {
+      int64_t end;
+      return reg_->WriteAt(src, off, flags() & O_APPEND, &end);
+    }
+    std::lock_guard<std::mutex> l(pos_mu_);
+    int64_t end = pos_;
+    PAL_TRY(int64_t n, reg_->WriteAt(src, pos_, flags() & O_APPEND, &end));
+    pos_ = end;
+    return n;
+  }
   ErrnoOr<int64_t> PRead(Task& t, std::span<uint8_t> dst, int64_t off) override {
     if (off < 0) return Errno(EINVAL);
     return reg_->ReadAt(dst, off, !(flags() & O_NOATIME));
@@ -115,7 +127,12 @@ ErrnoOr<int64_t> RegularInode::ReadAt(std::span<uint8_t> dst, int64_t off, bool 
 }
 
 ErrnoOr<int64_t> RegularInode::WriteAt(std::span<const uint8_t> src, int64_t off, bool append, int64_t* end) {
-  PAL_TRY(int64_t n, data_.Write(src, off, append, end));
+  const struct iovec v{const_cast<uint8_t*>(src.data()), src.size()};
+  return WriteAt(std::span<const struct iovec>(&v, 1), off, append, end);
+}
+
+ErrnoOr<int64_t> RegularInode::WriteAt(std::span<const struct iovec> src, int64_t off, bool append, int64_t* end) {
+  PAL_TRY(int64_t n, data_.WriteV(src, off, append, end));
   if (n > 0) {
     std::lock_guard<std::mutex> l(mu_);
     mtime_ = ctime_ = vfs::Now();

@@ -1,6 +1,7 @@
-// CopyIn/CopyOut and friends: protections, holes, VMA boundaries, and the
-// string reader's stop conditions.
+// CopyIn/CopyOut and friends: protections, holes, VMA boundaries, the
+// string reader's stop conditions, and the views lent to host calls.
 #include <gtest/gtest.h>
+#include <sys/uio.h>
 
 #include <string>
 #include <vector>
@@ -54,6 +55,26 @@ TEST_F(MmTest, WriteOnlyAndExecOnlyMemoryIsReadableAsOnX86) {
   EXPECT_TRUE(mm_->CopyIn(w, &c, 1).ok());
   EXPECT_TRUE(mm_->CopyIn(x, &c, 1).ok());
   EXPECT_EQ(mm_->CopyOut(x, &c, 1), Errno(EFAULT));
+}
+
+TEST_F(MmTest, ReadableViewsStopAtTheFirstUnreadableByte) {
+  uint64_t a = MapAnon(kPage, kRW, kAnon | MAP_FIXED, 0x40000000);
+  MapAnon(kPage, kRW, kAnon | MAP_FIXED, 0x40001000);
+  MapAnon(kPage, PROT_NONE, kAnon | MAP_FIXED, 0x40002000);
+  std::string data(2 * kPage, 'v');
+  ASSERT_TRUE(mm_->CopyOut(a, data.data(), data.size()).ok());
+  const struct iovec app[2] = {{reinterpret_cast<void*>(a + 10), 5},
+                               {reinterpret_cast<void*>(a + kPage - 6), kPage + 100}};
+  std::string seen;
+  bool fault = false;
+  ErrnoOr<int64_t> r = mm_->WithReadableViews(app, [&](std::span<const struct iovec> views, bool faulted) {
+    for (const struct iovec& v : views) seen.append(static_cast<const char*>(v.iov_base), v.iov_len);
+    fault = faulted;
+    return ErrnoOr<int64_t>(static_cast<int64_t>(views.size()));
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(fault);
+  EXPECT_EQ(seen, std::string(5 + kPage + 6, 'v'));  // up to the PROT_NONE page
 }
 
 TEST_F(MmTest, CopyOutForceIgnoresProtectionButNotHoles) {

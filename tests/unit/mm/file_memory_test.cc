@@ -98,6 +98,34 @@ TEST_F(FileMemoryTest, TruncateZeroesTheTailAndGrowsWithZeros) {
   EXPECT_EQ(Read(2 * kPage, 1), std::string(1, '\0'));
 }
 
+TEST_F(FileMemoryTest, WriteVGathersAcrossChunks) {
+  std::string a(70000, 'a'), b(3, 'b'), c(100000, 'c');
+  const struct iovec v[4] = {{a.data(), a.size()}, {nullptr, 0}, {b.data(), b.size()}, {c.data(), c.size()}};
+  int64_t end;
+  ErrnoOr<int64_t> n = file_->fm.WriteV(v, 5, false, &end);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, static_cast<int64_t>(a.size() + b.size() + c.size()));
+  EXPECT_EQ(end, 5 + *n);
+  EXPECT_EQ(Read(5, static_cast<size_t>(*n)), a + b + c);
+}
+
+// Truncation gives back exactly what the file held: the chunks past the
+// end return to the MemoryFile, the partial chunk keeps its head.
+TEST_F(FileMemoryTest, TruncateReturnsChunksAndKeepsTheHead) {
+  const uint64_t before = mf_->allocated();
+  Write(std::string(40 * FileMemory::kChunkSize + 100, 'x'), 0);
+  EXPECT_GE(mf_->allocated(), before + 40 * FileMemory::kChunkSize);
+  ASSERT_TRUE(file_->fm.Truncate(FileMemory::kChunkSize + 10).ok());
+  EXPECT_EQ(mf_->allocated(), before + 2 * FileMemory::kChunkSize);
+  EXPECT_EQ(file_->fm.Pages(), FileMemory::kChunkPages + 1);
+  EXPECT_EQ(Read(FileMemory::kChunkSize + 8, 4), "xx");
+  ASSERT_TRUE(file_->fm.Truncate(0).ok());
+  EXPECT_EQ(mf_->allocated(), before);
+  EXPECT_EQ(file_->fm.Pages(), 0);
+  Write("y", 3 * FileMemory::kChunkSize);  // reused memory reads as zeros
+  EXPECT_EQ(Read(0, 3 * FileMemory::kChunkSize + 1), std::string(3 * FileMemory::kChunkSize, '\0') + "y");
+}
+
 TEST_F(FileMemoryTest, SharedMappingMapsTheFilesOwnPages) {
   Write(std::string(2 * kPage, 'f'), 0);
   uint64_t a = MapShared(*mm_, 2 * kPage);
