@@ -37,12 +37,17 @@ void SystrapContext::Unbind() {
 }
 
 bool SystrapContext::Bind(SystrapAddressSpace& as) {
+  // The common case, every Switch: still in the same address space.
+  if (thread_.slot >= 0 && as.id() == bound_as_id_) return true;
   absl::StatusOr<std::shared_ptr<SystrapProcess>> p = as.Process(make_);
   if (!p.ok()) {
     spdlog::error("systrap: no stub process: {}", p.status().ToString());
     return false;
   }
-  if (*p == process_ && thread_.slot >= 0) return true;
+  if (*p == process_ && thread_.slot >= 0) {
+    bound_as_id_ = as.id();
+    return true;
+  }
   // Another address space (execve): this thread leaves the old process.
   Unbind();
   absl::StatusOr<SystrapProcess::Thread> t = (*p)->SpawnThread();
@@ -55,6 +60,7 @@ bool SystrapContext::Bind(SystrapAddressSpace& as) {
     std::lock_guard<std::mutex> l(kick_mu_);
     thread_ = std::move(*t);
   }
+  bound_as_id_ = as.id();
   BuildFreshFrame();
   if (pending_fp_) {
     SetFpState(*pending_fp_);
@@ -120,7 +126,9 @@ Event SystrapContext::Switch(AddressSpace& as_base, Registers& regs) {
     return Died();
   }
   if (dead_ || !Bind(*as)) return Died();
-  if (process_->Exited() || !process_->Sync(*as, thread_)) return Died();
+  // No liveness check here (a poll per trap): a dead process shows in the
+  // wait for its report, or in a failed sync.
+  if (!process_->Sync(*as, thread_)) return Died();
   if (interrupt_.exchange(false, std::memory_order_acq_rel)) return Event{EventKind::kInterrupted};
   if (!ValidSegments(regs)) {
     Event ev{EventKind::kSignal};

@@ -85,6 +85,7 @@ class SystrapContext final : public Context {
   // under kick_mu_.
   SystrapProcess::Thread thread_;
   mutable std::mutex kick_mu_;
+  uint64_t bound_as_id_ = 0;  // PtraceAddressSpace::id() of the space the thread is in
   bool dead_ = false;
   std::optional<FpState> pending_fp_;  // SetFpState before the first Switch
   std::atomic<bool> interrupt_{false};

@@ -208,6 +208,7 @@ void SystrapProcess::ReleaseThread(Thread& t) {
 void SystrapProcess::ResetSync() {
   std::lock_guard<std::mutex> l(sync_mu_);
   sync_.Reset();
+  synced_id_.store(0, std::memory_order_release);
 }
 
 bool SystrapProcess::RunMemOps(const std::vector<MemOp>& ops, Thread& t) {
@@ -248,8 +249,20 @@ bool SystrapProcess::RunMemOps(const std::vector<MemOp>& ops, Thread& t) {
 }
 
 bool SystrapProcess::Sync(PtraceAddressSpace& as, Thread& t) {
+  // Generation first: a change made after this read is seen next time.
+  const uint64_t gen = as.generation();
+  if (synced_gen_.load(std::memory_order_acquire) == gen &&
+      synced_id_.load(std::memory_order_acquire) == as.id()) {
+    return true;
+  }
   std::lock_guard<std::mutex> l(sync_mu_);
-  if (sync_.UpToDate(as)) return true;
+  // Up to date with at least `gen` once this returns true.
+  auto done = [&] {
+    synced_id_.store(as.id(), std::memory_order_release);
+    synced_gen_.store(gen, std::memory_order_release);
+    return true;
+  };
+  if (sync_.UpToDate(as)) return done();
   // What to change, worked out first: often nothing (a change elsewhere
   // in the address space), and then the stub is left alone.
   std::vector<MemOp> ops;
@@ -259,7 +272,7 @@ bool SystrapProcess::Sync(PtraceAddressSpace& as, Thread& t) {
       })) {
     return false;
   }
-  if (ops.empty()) return true;
+  if (ops.empty()) return done();
   // The thread is waiting in its handler (or fresh, in systrap_wait):
   // trace it, run the calls, put its registers back and let it go. A
   // failure leaves the process's view unknown: the caller kills it.
@@ -283,7 +296,7 @@ bool SystrapProcess::Sync(PtraceAddressSpace& as, Thread& t) {
     spdlog::error("systrap: stub {} thread {}: detach failed: {}", pid(), stub.pid(), e.Name());
     return false;
   }
-  return true;
+  return done();
 }
 
 absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapAddressSpace::Process(const Maker& make) {

@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -99,6 +100,9 @@ class SystrapProcess {
 
   std::mutex sync_mu_;
   MappingSync sync_;  // guarded by sync_mu_
+  // What sync_ last brought the process up to (id, generation), for a
+  // lock-free "nothing to do" on every Switch; written under sync_mu_.
+  std::atomic<uint64_t> synced_id_{0}, synced_gen_{0};
 };
 
 // The AddressSpace of the systrap platform: the ptrace platform's mapping
