@@ -79,7 +79,11 @@
 #define PALISADE_SYSTRAP_MEMOPS_ENTRY 64
 #define PALISADE_SYSTRAP_MEMOPS_MAX ((PALISADE_SYSTRAP_CONTROL_SIZE - 8) / PALISADE_SYSTRAP_MEMOPS_ENTRY)
 
-/* Spin iterations (with `pause`) before a side sleeps in FUTEX_WAIT. */
-#define PALISADE_SYSTRAP_STUB_SPIN 1000
+/* Spin iterations (with `pause`, ~25 ns each on the benchmark VM) before a
+ * stub thread sleeps in FUTEX_WAIT: long enough for the sentry to answer a
+ * quick syscall, short enough not to hold a CPU the sentry's other threads
+ * need while it serves a slow one (1000 made pipe and futex ping-pong
+ * ~1.5x slower on 2 vCPUs). */
+#define PALISADE_SYSTRAP_STUB_SPIN 250
 
 #endif  /* PALISADE_PLATFORM_STUB_SYSTRAP_ABI_H_ */
