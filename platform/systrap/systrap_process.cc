@@ -55,6 +55,9 @@ absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapProcess::Create(
   std::shared_ptr<SystrapProcess> p(
       new SystrapProcess(std::move(stub), std::move(regions), variant, min_addr, max_addr));
   PAL_RETURN_IF_ERROR(p->SetUp(filter));
+  PAL_ASSIGN_OR_RETURN(Thread first, p->SpawnThread());
+  std::lock_guard<std::mutex> l(p->spawn_mu_);
+  p->first_ = std::move(first);
   return p;
 }
 
@@ -160,6 +163,11 @@ int SystrapProcess::AllocSlotLocked() {
 
 absl::StatusOr<SystrapProcess::Thread> SystrapProcess::SpawnThread() {
   std::lock_guard<std::mutex> l(spawn_mu_);
+  if (first_) {
+    Thread t = std::move(*first_);
+    first_.reset();
+    return t;
+  }
   const int slot = AllocSlotLocked();
   if (slot < 0) return ErrnoStatus(EAGAIN, "systrap: every thread slot of the stub process is in use");
   SharedRegion region = regions_.Slot(slot);

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,7 +50,9 @@ class SystrapProcess {
 
   // Spawns a stub from the factory and sets it up (mappings of the shared
   // regions, signal handlers, the filter from BuildSystrapFilter(), the
-  // spawner waiting).
+  // spawner waiting) with its first app thread already made: a fresh
+  // process (from the pool) is taken for a fork or an execve, whose first
+  // SpawnThread() then does not wait for a clone.
   static absl::StatusOr<std::shared_ptr<SystrapProcess>> Create(
       const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
       SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr);
@@ -93,7 +96,8 @@ class SystrapProcess {
   SharedRegions regions_;
   const SystrapStubVariant variant_;
 
-  std::mutex spawn_mu_;  // one SPAWN at a time; guards the slot lists
+  std::mutex spawn_mu_;  // one SPAWN at a time; guards the slot lists and first_
+  std::optional<Thread> first_;  // made by Create(), handed out by the first SpawnThread()
   int next_slot_ = 1;
   std::vector<int> free_;      // exited threads' slots
   std::vector<int> retiring_;  // told to exit, maybe not gone yet
