@@ -218,14 +218,6 @@ ErrnoOr<Registers> StubProcess::RunUntilTrap(Registers r, uint64_t done_rip, con
   }
 }
 
-Errno StubProcess::RunStubCode(uint64_t start, uint64_t done, uint64_t r14) {
-  Registers r = base_regs_;
-  r.rip = StubPage::kAddress + start;
-  r.r14 = r14;
-  ErrnoOr<Registers> after = RunUntilTrap(r, StubPage::kAddress + done, "stub code at offset", start);
-  return after.ok() ? Errno::Ok() : after.error();
-}
-
 ErrnoOr<int64_t> StubProcess::Inject(uint64_t nr, std::initializer_list<uint64_t> args) {
   Registers r = base_regs_;
   r.rip = page_.syscall_insn();
@@ -347,6 +339,12 @@ bool StubProcess::PollAlive() {
   if (r == pid_ && (WIFEXITED(status) || WIFSIGNALED(status))) alive_ = false;
   if (r < 0 && errno == ECHILD) alive_ = false;
   return alive_;
+}
+
+ErrnoOr<UniqueFd> StubProcess::CopyFd(int fd) const {
+  UniqueFd copy(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd_.get(), fd, 0)));
+  if (!copy.ok()) return Errno::FromHost();
+  return copy;
 }
 
 bool StubProcess::Exited() const {

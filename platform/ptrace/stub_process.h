@@ -80,12 +80,6 @@ class StubProcess {
   // An Errno means the ptrace machinery failed; the stub is then unusable.
   // REQUIRES: the stub is stopped.
   ErrnoOr<int64_t> Inject(uint64_t nr, std::initializer_list<uint64_t> args);
-  // Runs stub code from offset `start` of the stub page until it traps
-  // (int3) with rip at offset `done`; the syscalls it makes run as
-  // injected ones do. Registers are clobbered as by Inject.
-  // REQUIRES: the stub is stopped.
-  // r14 is set to `r14` (an argument for the code).
-  Errno RunStubCode(uint64_t start, uint64_t done, uint64_t r14 = 0);
 
   // Restarts the stopped stub with `request` (PTRACE_SYSEMU, PTRACE_CONT),
   // suppressing any signal it stopped for, and waits for its next state
@@ -110,6 +104,9 @@ class StubProcess {
   // stop). Returns alive().
   bool PollAlive();
 
+  // A copy, in the sentry, of the stub's fd `fd` (pidfd_getfd; the
+  // caller is the stub's tracer).
+  ErrnoOr<UniqueFd> CopyFd(int fd) const;
   // From any thread: the process has exited (polls the pidfd; unlike
   // PollAlive, changes nothing).
   bool Exited() const;

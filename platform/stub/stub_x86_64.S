@@ -22,8 +22,6 @@
   .globl palisade_stub_unmap_all_done
   .globl palisade_stub_syscall
   .globl palisade_stub_syscall_done
-  .globl palisade_stub_systrap_memops
-  .globl palisade_stub_systrap_memops_done
   .globl palisade_stub_systrap_handler_arch
   .globl palisade_stub_systrap_wait_arch
   .globl palisade_stub_systrap_handler_fsgs
@@ -68,38 +66,6 @@ palisade_stub_syscall:
   int3
 palisade_stub_syscall_done:
 
-// systrap_memops: runs the mmap/munmap calls listed in the control page's
-// mapping-sync table (systrap_abi.h), storing each result at r14 (the
-// running thread's region scratch, set by the sentry), then traps. The
-// sentry runs it only while it traces that thread: the filter answers
-// SECCOMP_RET_TRACE to those calls, so from app code jumping here they
-// fail with ENOSYS. The table is read-only in the stub, so no other
-// thread of the process can change it under the traced one. One ptrace
-// stop per call plus one at the end.
-palisade_stub_systrap_memops:
-  movabs $PALISADE_SYSTRAP_CONTROL_ADDR, %rbx
-  mov (%rbx), %r12                     // count
-  lea 8(%rbx), %r13                    // first entry
-1:
-  test %r12, %r12
-  jz 2f
-  mov 0(%r13), %rax
-  mov 8(%r13), %rdi
-  mov 16(%r13), %rsi
-  mov 24(%r13), %rdx
-  mov 32(%r13), %r10
-  mov 40(%r13), %r8
-  mov 48(%r13), %r9
-  syscall
-  mov %rax, (%r14)
-  add $8, %r14
-  add $PALISADE_SYSTRAP_MEMOPS_ENTRY, %r13
-  dec %r12
-  jmp 1b
-2:
-  int3
-palisade_stub_systrap_memops_done:
-
 // systrap_handler: the SA_SIGINFO handler of every signal a systrap stub
 // thread takes (SIGSYS from the seccomp filter, faults, the sentry's
 // kick). The kernel entered it on the signal stack inside the thread's
@@ -114,7 +80,8 @@ palisade_stub_systrap_memops_done:
 // spin, then FUTEX_WAIT): RUN installs the fs/gs bases the sentry asked
 // for and rt_sigreturns through the frame at FRAME_RSP; SPAWN (the
 // spawner only) clones a thread whose region is at SPAWN_REGION and
-// reports clone's result; EXIT ends the thread. A new thread starts here,
+// reports clone's result; MEMOPS runs the mapping sync and reports; EXIT
+// ends the thread. A new thread starts here,
 // and its first RUN goes through a frame the sentry built (which also
 // sets its signal stack and mask).
 //
@@ -122,8 +89,9 @@ palisade_stub_systrap_memops_done:
 // _fsgs reads and writes them with rdfsbase/wrfsbase (no syscall; used when
 // the host enables FSGSBASE for user space, AT_HWCAP2), _arch with
 // arch_prctl. Syscalls made here: futex, rt_sigreturn, clone (the thread
-// flags only), exit (and arch_prctl in _arch), the only ones the stub
-// filter lets this page make without a tracer.
+// flags only), exit (and arch_prctl in _arch), which the stub filter lets
+// this page make, and mmap/munmap, which it lets the sentry decide on
+// (SECCOMP_RET_USER_NOTIF).
 .macro SYSTRAP_ROUTINES suffix, fsgs
 palisade_stub_systrap_handler\suffix:
   mov %rsp, %rbx
@@ -165,6 +133,8 @@ palisade_stub_systrap_wait\suffix:
   je .Lspawn\suffix
   cmp $PALISADE_SYSTRAP_STATE_EXIT, %edx
   je .Lexit\suffix
+  cmp $PALISADE_SYSTRAP_STATE_MEMOPS, %edx
+  je .Lmemops\suffix
   pause
   dec %ecx
   jnz .Lspin\suffix
@@ -178,12 +148,48 @@ palisade_stub_systrap_wait\suffix:
   je .Lspawn\suffix
   cmp $PALISADE_SYSTRAP_STATE_EXIT, %edx
   je .Lexit\suffix
+  cmp $PALISADE_SYSTRAP_STATE_MEMOPS, %edx
+  je .Lmemops\suffix
   mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
   lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
   xor %esi, %esi
   xor %r10d, %r10d
   syscall
   jmp .Lsleep\suffix                  // woken, EINTR or EAGAIN: look again
+.Lmemops\suffix:
+  // The mapping sync: the mmap/munmap calls listed in the control page's
+  // table (systrap_abi.h), each result stored in this region's scratch.
+  // Each call goes to the sentry first (SECCOMP_RET_USER_NOTIF), which
+  // lets it run only if it is the next call it expects from this very
+  // thread; then a munmap(0, 0) marker tells the sentry that every call
+  // before it has completed, and the thread reports.
+  movl $0, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
+  movabs $PALISADE_SYSTRAP_CONTROL_ADDR, %r13
+  mov (%r13), %r12                     // count
+  add $8, %r13                         // first entry
+  lea PALISADE_SYSTRAP_SCRATCH_OFF(%rbx), %r14
+3:
+  test %r12, %r12
+  jz 4f
+  mov 0(%r13), %rax
+  mov 8(%r13), %rdi
+  mov 16(%r13), %rsi
+  mov 24(%r13), %rdx
+  mov 32(%r13), %r10
+  mov 40(%r13), %r8
+  mov 48(%r13), %r9
+  syscall
+  mov %rax, (%r14)
+  add $8, %r14
+  add $PALISADE_SYSTRAP_MEMOPS_ENTRY, %r13
+  dec %r12
+  jmp 3b
+4:
+  mov $11, %eax                        // munmap(0, 0): the end marker
+  xor %edi, %edi
+  xor %esi, %esi
+  syscall
+  jmp .Lreport\suffix
 .Lexit\suffix:
   mov $60, %eax                        // exit(0): this thread only
   xor %edi, %edi

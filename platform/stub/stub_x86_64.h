@@ -17,8 +17,6 @@ extern const char palisade_stub_syscall[];         // syscall; int3
 extern const char palisade_stub_syscall_done[];    // rip after that int3
 // systrap: every signal's handler, and wait-then-rt_sigreturn; _fsgs uses
 // rdfsbase/wrfsbase, _arch arch_prctl (hosts without user FSGSBASE).
-extern const char palisade_stub_systrap_memops[];       // systrap: run the sync table, int3
-extern const char palisade_stub_systrap_memops_done[];  // rip after that int3
 extern const char palisade_stub_systrap_handler_arch[];
 extern const char palisade_stub_systrap_wait_arch[];
 extern const char palisade_stub_systrap_handler_fsgs[];

@@ -59,6 +59,7 @@
 #define PALISADE_SYSTRAP_STATE_RUN 2    /* sentry -> stub: sigreturn into the app */
 #define PALISADE_SYSTRAP_STATE_SPAWN 3  /* sentry -> spawner: clone a thread into SPAWN_REGION */
 #define PALISADE_SYSTRAP_STATE_EXIT 4   /* sentry -> stub: this thread exits */
+#define PALISADE_SYSTRAP_STATE_MEMOPS 5 /* sentry -> stub: run the mapping-sync table, then report */
 
 /* The flags of the spawner's clone, the only clone the filter allows. */
 #define PALISADE_SYSTRAP_CLONE_FLAGS 0x01250f00
@@ -72,10 +73,10 @@
 #define PALISADE_SYSTRAP_FRESH_FP_OFF 0xA000
 #define PALISADE_SYSTRAP_SCRATCH_OFF 0xC000
 
-/* The mapping-sync table at CONTROL_ADDR, run by systrap_memops while the
- * sentry traces one thread: a u64 count, then `count` entries of 8 u64s
- * (syscall number, six arguments, unused). Each result goes to the u64 at
- * SCRATCH_OFF + 8 * i of the running thread's region (r14 points there). */
+/* The mapping-sync table at CONTROL_ADDR, run by one thread on MEMOPS: a
+ * u64 count, then `count` entries of 8 u64s (syscall number, six
+ * arguments, unused). Each result goes to the u64 at SCRATCH_OFF + 8 * i
+ * of the running thread's region. */
 #define PALISADE_SYSTRAP_MEMOPS_ENTRY 64
 #define PALISADE_SYSTRAP_MEMOPS_MAX ((PALISADE_SYSTRAP_CONTROL_SIZE - 8) / PALISADE_SYSTRAP_MEMOPS_ENTRY)
 

@@ -204,7 +204,14 @@ bool SystrapContext::RunAndWait() {
   running_since_.store(start, std::memory_order_relaxed);
   PostToStub(h, PALISADE_SYSTRAP_STATE_RUN);
   StubProcess& stub = *thread_.handle;
-  const bool ok = WaitForStub(h, [&stub] { return stub.ThreadExists(); }, &spin_ns_);
+  SystrapProcess& process = *process_;
+  const bool ok = WaitForStub(
+      h,
+      [&] {
+        process.RefuseStrayCalls();  // e.g. this very thread's, if it jumped into the stub page
+        return stub.ThreadExists();
+      },
+      &spin_ns_);
   app_ns_.fetch_add(MonotonicNs() - start, std::memory_order_relaxed);
   running_since_.store(0, std::memory_order_relaxed);
   return ok;

@@ -77,11 +77,13 @@ std::vector<StubRule> StubRules(bool allow_arch_prctl) {
       {SYS_clone, SCMP_ACT_ALLOW, {{0, SCMP_CMP_EQ, PALISADE_SYSTRAP_CLONE_FLAGS, 0}}},
       // A thread whose application thread is gone ends itself.
       {SYS_exit, SCMP_ACT_ALLOW, {}},
-      // Mapping sync, injected by the sentry while it traces the stub.
-      {SYS_mmap, SCMP_ACT_TRACE(0),
+      // Mapping sync: each call is put to the sentry (user notification),
+      // which lets it run only if it is the next one it expects from the
+      // thread it asked to sync (systrap_process.h).
+      {SYS_mmap, SCMP_ACT_NOTIFY,
        {{3, SCMP_CMP_EQ, MAP_SHARED | MAP_FIXED, 0},
         {4, SCMP_CMP_EQ, static_cast<uint64_t>(StubProcess::kMemFd), 0}}},
-      {SYS_munmap, SCMP_ACT_TRACE(0), {}},
+      {SYS_munmap, SCMP_ACT_NOTIFY, {}},
   };
   if (allow_arch_prctl) {
     // fs/gs bases are not in the signal frame.

@@ -13,9 +13,10 @@
 //     the same process, under the same filter); exit (one thread);
 //     arch_prctl get/set of fs/gs only for the arch_prctl stub variant
 //     (stub_variant.h).
-//     mmap (of the MemoryFile fd only) and munmap answer SECCOMP_RET_TRACE:
-//     they run only when the sentry has the stub traced (mapping sync);
-//     untraced, which is whenever app code runs, they fail with ENOSYS.
+//     mmap (of the MemoryFile fd only) and munmap answer
+//     SECCOMP_RET_USER_NOTIF: the sentry, which holds the listener, lets
+//     a call run only if it is the next one it expects from the thread it
+//     asked to sync; any other (app code jumping here) gets ENOSYS.
 //     Anything else from the stub page kills the stub process.
 // So an app that jumps into the stub page gets nothing it does not already
 // have (see docs/security.md).

@@ -11,6 +11,7 @@
 #include "base/status_macros.h"
 #include "platform/stub/stub_x86_64.h"
 #include "platform/systrap/handoff.h"
+#include "platform/systrap/memop_listener.h"
 #include "spdlog/spdlog.h"
 
 namespace palisade::platform {
@@ -49,7 +50,7 @@ absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapProcess::Create(
     const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
     SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr) {
   PAL_ASSIGN_OR_RETURN(SharedRegions regions, SharedRegions::Create());
-  StubOptions opts{.ptrace_filter = false, .trace_seccomp = true, .shared_fd = regions.fd()};
+  StubOptions opts{.ptrace_filter = false, .trace_seccomp = false, .shared_fd = regions.fd()};
   PAL_ASSIGN_OR_RETURN(std::unique_ptr<StubProcess> stub, StubProcess::Spawn(page, memfd, opts));
   regions.CloseFd();
   std::shared_ptr<SystrapProcess> p(
@@ -127,9 +128,18 @@ absl::Status SystrapProcess::SetUp(const std::vector<sock_filter>& filter) {
   sock_fprog fprog{static_cast<unsigned short>(filter.size()),
                    reinterpret_cast<sock_filter*>(scratch_addr + 64)};
   std::memcpy(scratch, &fprog, sizeof(fprog));
-  PAL_RETURN_IF_ERROR(
-      inject("seccomp", SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0, scratch_addr}, 0));
+  // With a listener for the mapping-sync calls (memop_listener.h): the
+  // sentry takes a copy of it. The stub's own stays open (its filter no
+  // longer lets it close anything); the stub cannot use it either: no
+  // ioctl, read or poll from the stub page, and app code's calls trap.
+  ErrnoOr<int64_t> listener = stub_->Inject(
+      SYS_seccomp, {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, scratch_addr});
+  if (!listener.ok()) return ErrnoStatus(listener.error().value(), "systrap stub set-up", "seccomp");
+  if (*listener < 0) return ErrnoStatus(static_cast<int>(-*listener), "systrap stub set-up", "seccomp");
   std::memset(scratch, 0, 64 + prog_bytes);
+  ErrnoOr<UniqueFd> fd = stub_->CopyFd(static_cast<int>(*listener));
+  if (!fd.ok()) return ErrnoStatus(fd.error().value(), "pidfd_getfd of the stub's seccomp listener");
+  listener_ = MemOpListener(std::move(*fd));
 
   // Off it goes, untraced, to wait in the stub page for SPAWN requests.
   Registers r;
@@ -213,6 +223,11 @@ void SystrapProcess::ReleaseThread(Thread& t) {
   t.slot = -1;
 }
 
+void SystrapProcess::RefuseStrayCalls() {
+  std::unique_lock<std::mutex> l(sync_mu_, std::try_to_lock);
+  if (l.owns_lock()) listener_.RefusePending();
+}
+
 void SystrapProcess::ResetSync() {
   std::lock_guard<std::mutex> l(sync_mu_);
   sync_.Reset();
@@ -230,25 +245,33 @@ bool SystrapProcess::RunMemOps(const std::vector<MemOp>& ops, Thread& t) {
     const uint64_t count = n;
     std::memcpy(table, &count, 8);
     auto* e = reinterpret_cast<Entry*>(table + 8);
+    std::vector<MemOpCall> calls;
+    calls.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      const MemOpCall c = MemOpSyscall(ops[first + i]);
+      calls.push_back(MemOpSyscall(ops[first + i]));
+      const MemOpCall& c = calls.back();
       e[i] = Entry{c.nr, {c.args[0], c.args[1], c.args[2], c.args[3], c.args[4], c.args[5]}, 0};
     }
     char* results = t.region.At(PALISADE_SYSTRAP_SCRATCH_OFF, n * 8);
     std::memset(results, 0xff, n * 8);
-    if (Errno err = t.handle->RunStubCode(StubOffset(palisade_stub_systrap_memops),
-                                          StubOffset(palisade_stub_systrap_memops_done),
-                                          t.region.stub_address() + PALISADE_SYSTRAP_SCRATCH_OFF);
+    // The thread waits in the stub page (a syscall or fault it reported,
+    // or fresh): it runs the table and reports.
+    SystrapHeader& h = t.region.header();
+    PostToStub(h, PALISADE_SYSTRAP_STATE_MEMOPS);
+    StubProcess& stub = *t.handle;
+    if (Errno err = listener_.Serve(stub.pid(), calls, [&stub] { return stub.ThreadExists(); });
         !err.ok()) {
-      spdlog::error("systrap: stub {}: running the mapping sync failed: {}", pid(), err.Name());
+      spdlog::error("systrap: stub {} thread {}: mapping sync failed: {}", pid(), stub.pid(), err.Name());
       return false;
     }
+    // Its report follows the marker at once; the frame it reported before
+    // is untouched (FRAME_RSP is only written by the signal handler).
+    if (!WaitForStub(h, [&stub] { return stub.ThreadExists(); }, nullptr)) return false;
     for (size_t i = 0; i < n; ++i) {
-      const MemOp& op = ops[first + i];
       uint64_t result;
       std::memcpy(&result, results + 8 * i, 8);
-      if (result != MemOpSyscall(op).want) {
-        LogMemOpFailure(pid(), op, static_cast<int64_t>(result));
+      if (result != calls[i].want) {
+        LogMemOpFailure(pid(), ops[first + i], static_cast<int64_t>(result));
         return false;
       }
     }
@@ -281,29 +304,9 @@ bool SystrapProcess::Sync(PtraceAddressSpace& as, Thread& t) {
     return false;
   }
   if (ops.empty()) return done();
-  // The thread is waiting in its handler (or fresh, in systrap_wait):
-  // trace it, run the calls, put its registers back and let it go. A
+  // The thread is waiting in its handler (or fresh, in systrap_wait). A
   // failure leaves the process's view unknown: the caller kills it.
-  StubProcess& stub = *t.handle;
-  if (Errno e = stub.Attach(); !e.ok()) {
-    spdlog::error("systrap: stub {} thread {}: attach for a mapping sync failed: {}", pid(),
-                  stub.pid(), e.Name());
-    return false;
-  }
-  Registers saved;
-  if (!stub.GetRegs(saved).ok()) return false;
   if (!RunMemOps(ops, t)) return false;
-  if (static_cast<int64_t>(saved.orig_rax) >= 0) {
-    // Stopped in its FUTEX_WAIT: make it return EINTR rather than let the
-    // host restart it; the wait loop looks at the state again anyway.
-    const int64_t rax = static_cast<int64_t>(saved.rax);
-    if (rax <= -kERESTARTSYS && rax >= -kERESTART_RESTARTBLOCK) saved.rax = static_cast<uint64_t>(-EINTR);
-    saved.orig_rax = ~uint64_t{0};
-  }
-  if (Errno e = stub.Detach(saved); !e.ok()) {
-    spdlog::error("systrap: stub {} thread {}: detach failed: {}", pid(), stub.pid(), e.Name());
-    return false;
-  }
   return done();
 }
 

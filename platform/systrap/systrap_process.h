@@ -34,6 +34,7 @@
 #include "platform/ptrace/mapping_sync.h"
 #include "platform/ptrace/stub_page.h"
 #include "platform/ptrace/stub_process.h"
+#include "platform/systrap/memop_listener.h"
 #include "platform/systrap/shared_region.h"
 #include "platform/systrap/stub_variant.h"
 
@@ -71,6 +72,10 @@ class SystrapProcess {
   // in t's host thread, which must be waiting in the stub page. False
   // (logged) on failure: the process's view is then unknown.
   bool Sync(PtraceAddressSpace& as, Thread& t);
+  // Refuses stub-page mmap/munmap calls waiting for an answer outside a
+  // sync (app code that jumped there); they would wait for the next sync.
+  // Called by threads that wait a while for their thread's report.
+  void RefuseStrayCalls();
   // The next Sync starts from a clean slate (Context::ResetAddressSpace).
   void ResetSync();
 
@@ -95,6 +100,7 @@ class SystrapProcess {
   const std::unique_ptr<StubProcess> stub_;  // the spawner (slot 0)
   SharedRegions regions_;
   const SystrapStubVariant variant_;
+  MemOpListener listener_;  // the stub filter's user notifications
 
   std::mutex spawn_mu_;  // one SPAWN at a time; guards the slot lists and first_
   std::optional<Thread> first_;  // made by Create(), handed out by the first SpawnThread()
