@@ -97,7 +97,7 @@ constexpr Row kAllow[] = {
     {SYS_tgkill, "interrupt task threads"},
     {SYS_tkill, "interrupt task threads"},
     {SYS_pidfd_open, "stub lifetimes"},
-    {SYS_pidfd_getfd, "a systrap stub's seccomp listener, at its set-up (Yama: only our descendants)"},
+    {SYS_pidfd_getfd, "a systrap stub's seccomp listener, at its set-up (same permission as ptrace attach)"},
     {SYS_pidfd_send_signal, "kicks and kills of stubs (pidfds from the factory)"},
     {SYS_seccomp, "libseccomp probes the API level; a filter can only narrow"},
     {SYS_prctl, "thread names, no_new_privs"},
