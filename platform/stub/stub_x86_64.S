@@ -127,14 +127,8 @@ palisade_stub_systrap_wait\suffix:
   mov $PALISADE_SYSTRAP_STUB_SPIN, %ecx
 .Lspin\suffix:
   mov PALISADE_SYSTRAP_STATE(%rbx), %edx
-  cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
-  je .Lrun\suffix
-  cmp $PALISADE_SYSTRAP_STATE_SPAWN, %edx
-  je .Lspawn\suffix
-  cmp $PALISADE_SYSTRAP_STATE_EXIT, %edx
-  je .Lexit\suffix
-  cmp $PALISADE_SYSTRAP_STATE_MEMOPS, %edx
-  je .Lmemops\suffix
+  cmp $PALISADE_SYSTRAP_STATE_EVENT, %edx   // IDLE or EVENT: nothing for us yet
+  ja .Ldispatch\suffix
   pause
   dec %ecx
   jnz .Lspin\suffix
@@ -142,6 +136,16 @@ palisade_stub_systrap_wait\suffix:
   movl $1, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
   mfence                               // store the flag before loading state
   mov PALISADE_SYSTRAP_STATE(%rbx), %edx
+  cmp $PALISADE_SYSTRAP_STATE_EVENT, %edx
+  ja .Ldispatch\suffix
+.Lfutex_wait\suffix:
+  mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
+  lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
+  xor %esi, %esi
+  xor %r10d, %r10d
+  syscall
+  jmp .Lsleep\suffix                  // woken, EINTR or EAGAIN: look again
+.Ldispatch\suffix:
   cmp $PALISADE_SYSTRAP_STATE_RUN, %edx
   je .Lrun\suffix
   cmp $PALISADE_SYSTRAP_STATE_SPAWN, %edx
@@ -150,12 +154,10 @@ palisade_stub_systrap_wait\suffix:
   je .Lexit\suffix
   cmp $PALISADE_SYSTRAP_STATE_MEMOPS, %edx
   je .Lmemops\suffix
-  mov $202, %eax                       // futex(&state, FUTEX_WAIT, edx, NULL)
-  lea PALISADE_SYSTRAP_STATE(%rbx), %rdi
-  xor %esi, %esi
-  xor %r10d, %r10d
-  syscall
-  jmp .Lsleep\suffix                  // woken, EINTR or EAGAIN: look again
+  // Not a command (an app thread wrote the word): sleep until it changes.
+  movl $1, PALISADE_SYSTRAP_STUB_SLEEPING(%rbx)
+  mfence
+  jmp .Lfutex_wait\suffix
 .Lmemops\suffix:
   // The mapping sync: the mmap/munmap calls listed in the control page's
   // table (systrap_abi.h), each result stored in this region's scratch.
