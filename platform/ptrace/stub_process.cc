@@ -28,9 +28,7 @@ namespace palisade::platform {
 namespace {
 
 // ptrace options of every stub (Spawn and Attach).
-long TraceOptions(const StubOptions& o) {
-  return PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | (o.trace_seccomp ? PTRACE_O_TRACESECCOMP : 0);
-}
+constexpr long kTraceOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
 
 }  // namespace
 
@@ -48,11 +46,7 @@ StubProcess::StubProcess(const StubPage& page, pid_t pid, UniqueFd pidfd,
     : page_(page), pid_(pid), tgid_(pid), pidfd_(std::move(pidfd)), opts_(opts) {}
 
 StubProcess::~StubProcess() {
-  if (!is_thread()) {
-    Kill();
-  } else if (attached_ && alive_) {
-    ptrace(PTRACE_DETACH, pid_, 0, 0);
-  }
+  if (!is_thread()) Kill();
 }
 
 std::unique_ptr<StubProcess> StubProcess::ForThread(const StubProcess& process, pid_t tid) {
@@ -71,7 +65,7 @@ absl::StatusOr<std::unique_ptr<StubProcess>> StubProcess::Spawn(const StubPage& 
   PAL_ASSIGN_OR_RETURN(StubFactory::NewStub ns, factory->Create(memfd, opts.shared_fd));
   // The stub waits in pause() with every signal blocked. Seizing it makes
   // this thread its tracer (the sentry is its ancestor: stub_factory.h).
-  if (ptrace(PTRACE_SEIZE, ns.pid, 0, TraceOptions(opts)) != 0) {
+  if (ptrace(PTRACE_SEIZE, ns.pid, 0, kTraceOptions) != 0) {
     const int err = errno;
     syscall(SYS_pidfd_send_signal, ns.pidfd.get(), SIGKILL, nullptr, 0);
     return ErrnoStatus(err, "PTRACE_SEIZE stub", std::to_string(ns.pid));
@@ -201,8 +195,7 @@ ErrnoOr<Registers> StubProcess::RunUntilTrap(Registers r, uint64_t done_rip, con
   for (;;) {
     PAL_TRY(int status, ResumeAndWait(PTRACE_CONT));
     if (!alive_) return Errno(ESRCH);
-    // PTRACE_EVENT_SECCOMP (a syscall of the code run, which resuming lets
-    // run) or PTRACE_EVENT_STOP (a group-stop or leftover interrupt): go on.
+    // A PTRACE_EVENT_STOP (a group-stop or leftover interrupt): go on.
     if ((status >> 16) != 0) continue;
     if (WSTOPSIG(status) == SIGTRAP) {
       PAL_TRY_ERRNO(GetRegs(r));
@@ -303,27 +296,6 @@ Errno StubProcess::Detach(const Registers& regs) {
   attached_ = false;
   Unbind();  // untraced, it must not share a CPU with a spinning sentry
   return Errno::Ok();
-}
-
-Errno StubProcess::Attach() {
-  if (!alive_) return Errno(ESRCH);
-  if (attached_) return Errno::Ok();
-  if (ptrace(PTRACE_SEIZE, pid_, 0, TraceOptions(opts_)) != 0) {
-    const Errno e = Errno::FromHost();
-    PollAlive();
-    return e;
-  }
-  attached_ = true;
-  BindToCallerCpu();
-  if (ptrace(PTRACE_INTERRUPT, pid_, 0, 0) != 0) return Errno::FromHost();
-  // The interrupt stop; a signal arriving first (a kick) stops it earlier:
-  // suppress it and wait on.
-  for (;;) {
-    PAL_TRY(int status, Wait());
-    if (!alive_) return Errno(ESRCH);
-    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) return Errno::Ok();
-    if (ptrace(PTRACE_CONT, pid_, 0, 0) != 0) return Errno::FromHost();
-  }
 }
 
 bool StubProcess::PollAlive() {

@@ -39,9 +39,6 @@ struct StubOptions {
   // Install the ptrace platform's filter (stub_filter.h) during set-up.
   // systrap installs its own later, through Inject().
   bool ptrace_filter = true;
-  // Report PTRACE_EVENT_SECCOMP stops (systrap's filter answers
-  // SECCOMP_RET_TRACE to the stub page's mmap/munmap): Inject() resumes them.
-  bool trace_seccomp = false;
   // A second fd the stub keeps, as kSharedFd (-1: none).
   int shared_fd = -1;
 };
@@ -61,9 +58,9 @@ class StubProcess {
   static absl::StatusOr<std::unique_ptr<StubProcess>> Spawn(const StubPage& page, int memfd,
                                                             const StubOptions& opts = {});
   // A handle on another host thread `tid` of `process` (systrap: one
-  // process, a thread per app thread): the same ptrace calls on that
-  // thread, which starts untraced; Kick() reaches that thread alone;
-  // Kill() kills the whole process; the destructor kills nothing.
+  // process, a thread per app thread), untraced: Kick() reaches that
+  // thread alone, ThreadExists() checks it, Kill() kills the whole
+  // process, the destructor kills nothing.
   static std::unique_ptr<StubProcess> ForThread(const StubProcess& process, pid_t tid);
   // Kills and reaps the stub (a thread handle: detaches if attached).
   ~StubProcess();
@@ -94,12 +91,9 @@ class StubProcess {
   Errno GetFpRegs(FpState& fp) const;
   Errno SetFpRegs(const FpState& fp) const;
 
-  // systrap: lets the stopped stub run untraced (with regs), and later
-  // traces and stops it again (PTRACE_SEIZE + PTRACE_INTERRUPT) to inject
-  // syscalls. Only the thread that spawned the stub may call these.
+  // systrap: lets the stopped stub run untraced (with regs) once it is set
+  // up. Only the thread that spawned the stub may call it.
   Errno Detach(const Registers& regs);
-  Errno Attach();
-  bool attached() const { return attached_; }
   // Reaps the stub if it has exited (untraced stubs die without a ptrace
   // stop). Returns alive().
   bool PollAlive();

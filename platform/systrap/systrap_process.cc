@@ -50,7 +50,7 @@ absl::StatusOr<std::shared_ptr<SystrapProcess>> SystrapProcess::Create(
     const StubPage& page, int memfd, const std::vector<sock_filter>& filter,
     SystrapStubVariant variant, uint64_t min_addr, uint64_t max_addr) {
   PAL_ASSIGN_OR_RETURN(SharedRegions regions, SharedRegions::Create());
-  StubOptions opts{.ptrace_filter = false, .trace_seccomp = false, .shared_fd = regions.fd()};
+  StubOptions opts{.ptrace_filter = false, .shared_fd = regions.fd()};
   PAL_ASSIGN_OR_RETURN(std::unique_ptr<StubProcess> stub, StubProcess::Spawn(page, memfd, opts));
   regions.CloseFd();
   std::shared_ptr<SystrapProcess> p(
