@@ -41,6 +41,13 @@ absl::StatusOr<std::unique_ptr<Platform>> Platform::Create(const std::string& na
                                                  absl::StrJoin(Names(), ", ")));
 }
 
+FpState InitialFpState() {
+  FpState fp{};
+  fp.cwd = 0x37f;
+  fp.mxcsr = 0x1f80;
+  return fp;
+}
+
 Registers InitialRegisters(uint64_t rip, uint64_t rsp) {
   Registers r{};
   r.rip = rip;

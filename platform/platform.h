@@ -41,6 +41,10 @@ Registers InitialRegisters(uint64_t rip, uint64_t rsp);
 // signal frame's fpstate; AVX upper halves are not preserved yet.
 using FpState = user_fpregs_struct;
 
+// The FP state execve gives a thread: x87 control word 0x37f and MXCSR
+// 0x1f80 (every exception masked), all registers zero.
+FpState InitialFpState();
+
 enum class EventKind {
   kSyscall,      // app executed `syscall`; rip points after it, orig_rax=nr.
   kFault,        // a memory access faulted; fault_addr says where.

@@ -86,9 +86,7 @@ void SystrapContext::BuildFreshFrame() {
   std::memset(fp, 0, sizeof(FpState));
   // Without FP_XSTATE_MAGIC1 in its software-reserved bytes the kernel
   // restores this area with fxrstor: x87/SSE from here, the rest cleared.
-  FpState init{};
-  init.cwd = 0x37f;
-  init.mxcsr = 0x1f80;
+  const FpState init = InitialFpState();
   std::memcpy(fp, &init, sizeof(init));
   SystrapHeader& h = r.header();
   h.cur_fs.store(~uint64_t{0});  // unknown: the first run always sets them
@@ -256,13 +254,7 @@ void SystrapContext::Interrupt() {
 Errno SystrapContext::GetFpState(FpState& fp) {
   if (thread_.slot < 0) {
     if (dead_) return Errno(ESRCH);
-    if (pending_fp_) {
-      fp = *pending_fp_;
-    } else {
-      fp = FpState{};
-      fp.cwd = 0x37f;
-      fp.mxcsr = 0x1f80;
-    }
+    fp = pending_fp_ ? *pending_fp_ : InitialFpState();
     return Errno::Ok();
   }
   if (dead_ || process_->Exited()) return Errno(ESRCH);

@@ -89,11 +89,7 @@ Errno ExecTask(Task& t, const std::string& path, int dirfd, int at_flags, std::v
   r.ds = old.ds;
   r.es = old.es;
   r.eflags = 0x202;  // IF, and the always-one bit
-  // A fresh FPU: x87 control word 0x37f, MXCSR 0x1f80 (all exceptions masked).
-  platform::FpState fp{};
-  fp.cwd = 0x37f;
-  fp.mxcsr = 0x1f80;
-  if (in.ctx) in.ctx->SetFpState(fp);
+  if (in.ctx) in.ctx->SetFpState(platform::InitialFpState());
   if (in.vfork) {
     in.vfork->done = true;
     if (auto p = in.vfork->parent.lock()) p->waiter().Notify();
