@@ -55,7 +55,6 @@ std::unique_ptr<StubProcess> StubProcess::ForThread(const StubProcess& process, 
   std::unique_ptr<StubProcess> t(new StubProcess(process.page_, tid, std::move(pidfd), process.opts_));
   t->tgid_ = process.pid_;
   t->attached_ = false;
-  t->base_regs_ = process.base_regs_;
   return t;
 }
 
@@ -302,8 +301,7 @@ bool StubProcess::PollAlive() {
   if (!alive_) return false;
   if (!attached_) {
     // Not our tracee and not our child: only the pidfd can tell.
-    pollfd p{pidfd_.get(), POLLIN, 0};
-    if (poll(&p, 1, 0) == 1) alive_ = false;
+    if (Exited()) alive_ = false;
     return alive_;
   }
   int status = 0;
@@ -374,7 +372,7 @@ void StubProcess::Kill() {
   if (!alive_) return;
   // The pidfd, not the pid: an untraced stub is reaped by the factory, so
   // its pid may be reused as soon as it has died.
-  syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+  SendKill();
   if (attached_) {
     // Our tracee: its exit is ours to collect.
     while (alive_) {

@@ -24,9 +24,6 @@ long SpinBudgetNs() {
   return ns;
 }
 
-// How often a sentry waiting for a running app checks the stub is alive.
-constexpr long kLivenessCheckNs = 50'000'000;
-
 long Futex(std::atomic<uint32_t>& word, int op, uint32_t val, const timespec* timeout) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), op, val, timeout, nullptr, 0);
 }

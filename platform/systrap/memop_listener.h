@@ -14,7 +14,10 @@
 //   Errno e = l.Serve(tid, calls, [&] { return !process.Exited(); });
 #pragma once
 
+#include <linux/seccomp.h>
 #include <sys/types.h>
+
+#include <cstdint>
 
 #include <functional>
 #include <vector>
@@ -42,6 +45,11 @@ class MemOpListener {
   void RefusePending();
 
  private:
+  // One pending notification (false: errno says why).
+  bool Receive(seccomp_notif& n);
+  // The answer to notification `id` (false: errno says why).
+  bool Answer(uint64_t id, uint32_t flags, int error);
+
   UniqueFd fd_;
 };
 
