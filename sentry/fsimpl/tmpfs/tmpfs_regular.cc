@@ -26,16 +26,15 @@ class RegularFile : public vfs::InodeFile {
     return n;
   }
   ErrnoOr<int64_t> Write(Task& t, std::span<const uint8_t> src) override {
-    std::lock_guard<std::mutex> l(pos_mu_);
-    int64_t end = pos_;
-    PAL_TRY(int64_t n, reg_->WriteAt(src, pos_, flags() & O_APPEND, &end));
-    pos_ = end;
-    return n;
+    const struct iovec v{const_cast<uint8_t*>(src.data()), src.size()};
+    return WriteViews(t, std::span<const struct iovec>(&v, 1), -1);
   }
   bool WritesViews() const override { return true; }
+  // off < 0: at the file position, which moves.
   ErrnoOr<int64_t> WriteViews(Task& t, std::span<const struct iovec> src, int64_t off) override {
     if (off >= 0) {
       int64_t end;
+      // Linux appends even for pwrite on an O_APPEND file (pwrite(2) BUGS).
       return reg_->WriteAt(src, off, flags() & O_APPEND, &end);
     }
     std::lock_guard<std::mutex> l(pos_mu_);
@@ -50,9 +49,8 @@ class RegularFile : public vfs::InodeFile {
   }
   ErrnoOr<int64_t> PWrite(Task& t, std::span<const uint8_t> src, int64_t off) override {
     if (off < 0) return Errno(EINVAL);
-    int64_t end;
-    // Linux appends even for pwrite on an O_APPEND file (pwrite(2) BUGS).
-    return reg_->WriteAt(src, off, flags() & O_APPEND, &end);
+    const struct iovec v{const_cast<uint8_t*>(src.data()), src.size()};
+    return WriteViews(t, std::span<const struct iovec>(&v, 1), off);
   }
   ErrnoOr<int64_t> Seek(Task& t, int64_t off, int whence) override {
     std::lock_guard<std::mutex> l(pos_mu_);
